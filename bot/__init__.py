@@ -1,0 +1,1 @@
+"""The platform-neutral core of Zhaoshang Brain (招商大脑)."""

@@ -1,0 +1,253 @@
+"""The `zbrain` command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from bot.services import Services, index_status
+from bot.settings import ConfigError, load_settings
+from knowledge.ingest import SAMPLES_DIR, IngestReport
+from knowledge.loaders import LoadError
+from retrieval.embeddings import EmbeddingError
+from retrieval.index import IndexUnavailableError
+from retrieval.search import search as run_search
+
+app = typer.Typer(
+    name="zbrain",
+    help="招商大脑 Zhaoshang Brain: ingest the knowledge base and search it in any language.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+_EXPECTED_ERRORS = (ConfigError, IndexUnavailableError, EmbeddingError, LoadError, ValueError)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Known failures become one clear line and exit code 2, not a traceback."""
+    try:
+        yield
+    except _EXPECTED_ERRORS as exc:
+        raise _fail(str(exc)) from None
+
+
+def _services() -> Services:
+    return Services(load_settings())
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[current]}"),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(label, total=None, current="")
+
+        def update(current: str, done: int, total: int) -> None:
+            progress.update(task, total=total, completed=done, current=current)
+
+        yield update
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table(title="Ingest summary", show_header=False, title_justify="left")
+    for name, value in (
+        ("documents added", report.added),
+        ("documents updated", report.updated),
+        ("documents unchanged", report.unchanged),
+        ("documents removed", report.removed),
+        ("documents failed", len(report.failed)),
+        ("files skipped", len(report.skipped)),
+        ("chunks in these documents", report.chunks),
+        ("chunks written / deleted", f"{report.chunks_written} / {report.chunks_deleted}"),
+        ("passages embedded (rest from cache)", report.embedded),
+        ("seconds", f"{report.seconds:.1f}"),
+    ):
+        table.add_row(name, str(value))
+    err.print(table)
+    for problem in report.failed:
+        err.print(f"[red]failed[/] {escape(problem.path)}: {escape(problem.reason)}")
+    for problem in report.skipped:
+        err.print(f"[yellow]skipped[/] {escape(problem.path)}: {escape(problem.reason)}")
+    for problem in report.warnings:
+        err.print(f"[yellow]warning[/] {escape(problem.path)}: {escape(problem.reason)}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders to ingest. Default: the bundled sample knowledge base."
+        ),
+    ] = None,
+    visibility: Annotated[
+        str | None,
+        typer.Option(
+            help="Visibility for files whose front matter sets none: "
+            "public, partner, internal or restricted."
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Kind for files that set none: policy, node_report, lead, news, other."),
+    ] = None,
+) -> None:
+    """Ingest documents (Markdown, text, PDF, DOCX, HTML) into the index; safe to re-run."""
+    with _user_errors():
+        services = _services()
+        with _progress("Ingesting") as update:
+            report = services.ingestor().ingest(
+                paths or [SAMPLES_DIR], visibility=visibility, kind=kind, progress=update
+            )
+    _print_report(report)
+    if report.nothing_ingested:
+        raise _fail("nothing could be ingested", code=1)
+
+
+def _hit_record(rank: int, hit: Any) -> dict[str, Any]:
+    meta = hit.metadata
+    return {
+        "rank": rank,
+        "score": round(hit.score, 4),
+        "chunk_id": hit.chunk_id,
+        "doc_id": meta.get("doc_id"),
+        "title": meta.get("title"),
+        "kind": meta.get("kind"),
+        "language": meta.get("language"),
+        "visibility": meta.get("visibility"),
+        "node": meta.get("node"),
+        "sectors": meta.get("sectors") or [],
+        "published": meta.get("published"),
+        "expires": meta.get("expires"),
+        "source": meta.get("source"),
+        "path": meta.get("path"),
+        "heading": meta.get("heading") or "",
+        "text": hit.text,
+    }
+
+
+def _snippet(text: str, width: int = 220) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in any language.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many results.")] = 5,
+    kind: Annotated[str | None, typer.Option(help="Only this kind of document.")] = None,
+    node: Annotated[str | None, typer.Option(help="Only this overseas node, e.g. munich.")] = None,
+    role: Annotated[
+        str, typer.Option("--as", help="Search as guest, partner, staff or manager.")
+    ] = "staff",
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Search the knowledge base; results respect what the role may see."""
+    with _user_errors():
+        services = _services()
+        if services.index.count() == 0:
+            err.print(
+                "[dim]The index is empty: ingesting the bundled sample knowledge base first.[/]"
+            )
+            with _progress("Ingesting samples") as update:
+                report = services.ensure_samples(update)
+            if report is not None and report.failed:
+                _print_report(report)
+        hits = run_search(
+            services.index, services.embedder, query, role=role, k=k, kind=kind, node=node
+        )
+    records = [_hit_record(rank, hit) for rank, hit in enumerate(hits, start=1)]
+    if as_json:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        out.print(f"No results visible to role '{escape(role)}'.")
+        return
+    for record in records:
+        out.print(
+            f"[bold]{record['rank']}. {escape(str(record['title']))}[/]  "
+            f"[cyan]{record['kind']}[/] · {record['language']} · {record['visibility']} · "
+            f"score {record['score']:.3f}"
+        )
+        if record["heading"]:
+            out.print(f"   [dim]§ {escape(record['heading'])}[/]")
+        out.print(f"   {escape(_snippet(record['text']))}")
+        out.print(f"   [dim]{escape(str(record['source']))}[/]\n")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Show what is indexed, where, and with which embedding model."""
+    with _user_errors():
+        services = _services()
+        summary = index_status(services.index)
+        info = {
+            "collection": services.index.name,
+            "embedding_model": services.embedder.model_id,
+            "dimension": services.embedder.dim,
+            "where": services.where(),
+            "documents": summary.documents,
+            "chunks": summary.chunks,
+            "documents_by_kind": dict(summary.by_kind),
+            "documents_by_language": dict(summary.by_language),
+            "documents_by_visibility": dict(summary.by_visibility),
+            "chunks_by_kind": dict(summary.chunks_by_kind),
+            "chunks_by_language": dict(summary.chunks_by_language),
+            "chunks_by_visibility": dict(summary.chunks_by_visibility),
+            "sources": dict(summary.roots),
+        }
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    out.print(
+        f"[bold]Index[/] {info['collection']} — "
+        f"{info['documents']} documents, {info['chunks']} chunks"
+    )
+    out.print(f"[bold]Embedding model[/] {info['embedding_model']} (dimension {info['dimension']})")
+    out.print(f"[bold]Where[/] {escape(info['where'])}")
+    for label, docs, chunks in (
+        ("kind", summary.by_kind, summary.chunks_by_kind),
+        ("language", summary.by_language, summary.chunks_by_language),
+        ("visibility", summary.by_visibility, summary.chunks_by_visibility),
+    ):
+        table = Table(title=f"By {label}", title_justify="left")
+        table.add_column(label)
+        table.add_column("documents", justify="right")
+        table.add_column("chunks", justify="right")
+        for key in sorted(chunks):
+            table.add_row(key, str(docs[key]), str(chunks[key]))
+        out.print(table)
+    for root, count in sorted(summary.roots.items()):
+        out.print(f"[dim]source folder[/] {escape(root)}: {count} documents")

@@ -1,0 +1,87 @@
+"""Wiring: settings → SQL engine, cached embedder, Chroma index; built on demand."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from bot.settings import Settings, load_settings
+from knowledge.ingest import SAMPLES_DIR, Ingestor, IngestReport, Progress
+from knowledge.sql import describe_url, make_engine
+from retrieval.embedding_cache import CachedEmbedder
+from retrieval.embeddings import make_embedder
+from retrieval.index import ChromaIndex, open_index
+
+
+@dataclass
+class Services:
+    settings: Settings = field(default_factory=load_settings)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def embedder(self) -> CachedEmbedder:
+        return CachedEmbedder(
+            make_embedder(self.settings), self.engine, self.settings.embed_batch_size
+        )
+
+    @cached_property
+    def index(self) -> ChromaIndex:
+        return open_index(self.settings, self.embedder)
+
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.index, self.embedder)
+
+    def ensure_samples(self, progress: Progress | None = None) -> IngestReport | None:
+        """On a fresh data dir, ingest the bundled samples so the first search has answers."""
+        if self.index.count() > 0:
+            return None
+        return self.ingestor().ingest([SAMPLES_DIR], progress=progress)
+
+    def where(self) -> str:
+        s = self.settings
+        if s.chroma_host:
+            chroma = f"Chroma server http://{s.chroma_host}:{s.chroma_port}"
+        else:
+            chroma = f"Chroma (embedded) at {s.chroma_path.resolve()}"
+        return f"{chroma}; SQL {describe_url(s.resolved_database_url)}"
+
+
+@dataclass
+class IndexStatus:
+    documents: int = 0
+    chunks: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    by_language: Counter[str] = field(default_factory=Counter)
+    by_visibility: Counter[str] = field(default_factory=Counter)
+    chunks_by_kind: Counter[str] = field(default_factory=Counter)
+    chunks_by_language: Counter[str] = field(default_factory=Counter)
+    chunks_by_visibility: Counter[str] = field(default_factory=Counter)
+    roots: Counter[str] = field(default_factory=Counter)
+
+
+def index_status(index: ChromaIndex) -> IndexStatus:
+    status = IndexStatus()
+    seen: set[tuple[str, str]] = set()
+    for _, meta in index.iter_metadata():
+        kind = str(meta.get("kind", "?"))
+        language = str(meta.get("language", "?"))
+        visibility = str(meta.get("visibility", "?"))
+        status.chunks += 1
+        status.chunks_by_kind[kind] += 1
+        status.chunks_by_language[language] += 1
+        status.chunks_by_visibility[visibility] += 1
+        key = (str(meta.get("root")), str(meta.get("doc_id")))
+        if key not in seen:
+            seen.add(key)
+            status.documents += 1
+            status.by_kind[kind] += 1
+            status.by_language[language] += 1
+            status.by_visibility[visibility] += 1
+            status.roots[key[0]] += 1
+    return status

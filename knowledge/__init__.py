@@ -1,0 +1,1 @@
+"""Knowledge model, loaders, chunking and ingestion."""

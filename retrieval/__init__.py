@@ -1,0 +1,1 @@
+"""Embeddings, the Chroma index and search filtered by the asker's role."""
