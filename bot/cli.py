@@ -251,3 +251,6 @@ def status(
         out.print(table)
     for root, count in sorted(summary.roots.items()):
         out.print(f"[dim]source folder[/] {escape(root)}: {count} documents")
+
+if __name__ == "__main__":
+    app()

