@@ -27,7 +27,6 @@ from knowledge.ingest import SAMPLES_DIR, IngestReport
 from knowledge.loaders import LoadError
 from retrieval.embeddings import EmbeddingError
 from retrieval.index import IndexUnavailableError
-from retrieval.search import search as run_search
 
 app = typer.Typer(
     name="zbrain",
@@ -139,6 +138,7 @@ def _hit_record(rank: int, hit: Any) -> dict[str, Any]:
     return {
         "rank": rank,
         "score": round(hit.score, 4),
+        "similarity": round(hit.similarity, 4),
         "chunk_id": hit.chunk_id,
         "doc_id": meta.get("doc_id"),
         "title": meta.get("title"),
@@ -170,6 +170,12 @@ def search(
     role: Annotated[
         str, typer.Option("--as", help="Search as guest, partner, staff or manager.")
     ] = "staff",
+    per_doc: Annotated[
+        int,
+        typer.Option(
+            "--per-doc", min=0, help="At most this many chunks per document (0: no limit)."
+        ),
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Search the knowledge base; results respect what the role may see."""
@@ -183,8 +189,8 @@ def search(
                 report = services.ensure_samples(update)
             if report is not None and report.failed:
                 _print_report(report)
-        hits = run_search(
-            services.index, services.embedder, query, role=role, k=k, kind=kind, node=node
+        hits = services.search(
+            query, role=role, k=k, kind=kind, node=node, per_document=per_doc or None
         )
     records = [_hit_record(rank, hit) for rank, hit in enumerate(hits, start=1)]
     if as_json:
@@ -197,7 +203,7 @@ def search(
         out.print(
             f"[bold]{record['rank']}. {escape(str(record['title']))}[/]  "
             f"[cyan]{record['kind']}[/] · {record['language']} · {record['visibility']} · "
-            f"score {record['score']:.3f}"
+            f"score {record['score']:.3f} (cosine {record['similarity']:.3f})"
         )
         if record["heading"]:
             out.print(f"   [dim]§ {escape(record['heading'])}[/]")
@@ -251,6 +257,7 @@ def status(
         out.print(table)
     for root, count in sorted(summary.roots.items()):
         out.print(f"[dim]source folder[/] {escape(root)}: {count} documents")
+
 
 if __name__ == "__main__":
     app()

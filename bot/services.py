@@ -11,9 +11,11 @@ from sqlalchemy import Engine
 from bot.settings import Settings, load_settings
 from knowledge.ingest import SAMPLES_DIR, Ingestor, IngestReport, Progress
 from knowledge.sql import describe_url, make_engine
+from retrieval.calibration import LanguageCalibration
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import make_embedder
-from retrieval.index import ChromaIndex, open_index
+from retrieval.index import ChromaIndex, Hit, open_index
+from retrieval.search import search
 
 
 @dataclass
@@ -34,8 +36,34 @@ class Services:
     def index(self) -> ChromaIndex:
         return open_index(self.settings, self.embedder)
 
+    @cached_property
+    def calibration(self) -> LanguageCalibration:
+        return LanguageCalibration(self.engine, self.index)
+
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.index, self.embedder)
+        return Ingestor(self.index, self.embedder, self.calibration)
+
+    def search(
+        self,
+        query: str,
+        *,
+        role: str = "staff",
+        k: int = 5,
+        kind: str | None = None,
+        node: str | None = None,
+        per_document: int | None = 2,
+    ) -> list[Hit]:
+        return search(
+            self.index,
+            self.embedder,
+            query,
+            role=role,
+            k=k,
+            kind=kind,
+            node=node,
+            calibration=self.calibration,
+            per_document=per_document,
+        )
 
     def ensure_samples(self, progress: Progress | None = None) -> IngestReport | None:
         """On a fresh data dir, ingest the bundled samples so the first search has answers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +45,18 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("chroma_collection")
+    @classmethod
+    def _chroma_collection_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", value
+        ):
+            raise ValueError(
+                "expected 3-512 characters from letters, digits, '.', '_' and '-', "
+                "starting and ending with a letter or digit"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ from knowledge.chunking import chunk_text
 from knowledge.loaders import LoadError, is_supported, load_raw
 from knowledge.metadata import build_document
 from knowledge.model import Document, Kind, Visibility, parse_choice
+from retrieval.calibration import LanguageCalibration
 from retrieval.embeddings import Embedder
 from retrieval.filters import where_all
 from retrieval.index import ChromaIndex
@@ -182,9 +183,12 @@ def _records(document: Document, root_key: str, embedder: Embedder) -> list[_Rec
 
 
 class Ingestor:
-    def __init__(self, index: ChromaIndex, embedder: Embedder) -> None:
+    def __init__(
+        self, index: ChromaIndex, embedder: Embedder, calibration: LanguageCalibration | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
+        self.calibration = calibration
 
     def ingest(
         self,
@@ -229,6 +233,8 @@ class Ingestor:
                 progress("", done, total)
             if source.is_folder:
                 self._remove_vanished(source.key, set(seen), failed_paths, report)
+        if self.calibration is not None and (report.chunks_written or report.chunks_deleted):
+            self.calibration.refresh()
         report.embedded = getattr(self.embedder, "embedded", 0) - embedded_before
         report.seconds = time.perf_counter() - started
         return report

@@ -77,10 +77,14 @@ class ZbrainEmbeddingFunction:
 
 @dataclass(frozen=True)
 class Hit:
+    """A retrieved chunk. `similarity` is the cosine similarity; `score` is what results are
+    ranked by (the similarity less the query's language baseline when calibrated)."""
+
     chunk_id: str
     text: str
     score: float
     metadata: Mapping[str, Any]
+    similarity: float = 0.0
 
 
 def _register_with_chroma() -> None:
@@ -191,6 +195,21 @@ class ChromaIndex:
                 return
             offset += _PAGE
 
+    def iter_embeddings(self) -> Iterator[tuple[str, dict[str, Any], np.ndarray]]:
+        """(id, metadata, vector) of every chunk, paged."""
+        offset = 0
+        while True:
+            page = self.collection.get(
+                include=["metadatas", "embeddings"], limit=_PAGE, offset=offset
+            )
+            ids = page["ids"]
+            vectors = page["embeddings"] if page["embeddings"] is not None else []
+            for chunk_id, meta, vector in zip(ids, page["metadatas"], vectors, strict=True):
+                yield chunk_id, meta or {}, np.asarray(vector, dtype=np.float64)
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
     def query(self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None) -> list[Hit]:
         if k <= 0:
             return []
@@ -208,7 +227,8 @@ class ChromaIndex:
             result["distances"][0],
             strict=True,
         ):
-            hits.append(Hit(chunk_id, text or "", 1.0 - float(distance), meta or {}))
+            similarity = 1.0 - float(distance)
+            hits.append(Hit(chunk_id, text or "", similarity, meta or {}, similarity))
         return hits
 
 

@@ -14,7 +14,8 @@ POLICY = """# 郑州高新区研发补贴办法
 - 补贴资金分三年拨付。
 
 ## 三、Application (English summary)
-Companies apply online. The subsidy is 1.5 million RMB per year at most. Decisions take 20 working days.
+Companies apply online. The subsidy is 1.5 million RMB per year at most.
+Decisions take 20 working days.
 """
 
 

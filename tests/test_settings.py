@@ -35,6 +35,12 @@ def test_secrets_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch) -> No
     assert "hunter2" not in str(caught.value)
 
 
+def test_collection_name_is_checked_before_chroma_sees_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZBRAIN_COLLECTION", "kb")
+    with pytest.raises(ConfigError, match="ZBRAIN_COLLECTION: expected 3-512 characters"):
+        load_settings()
+
+
 def test_openai_embeddings_require_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZBRAIN_EMBEDDINGS", "openai")
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
