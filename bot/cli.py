@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from bot import i18n
 from bot.services import Services, index_status
 from bot.settings import ConfigError, load_settings
 from knowledge.ingest import SAMPLES_DIR, IngestReport
@@ -209,6 +210,81 @@ def search(
             out.print(f"   [dim]§ {escape(record['heading'])}[/]")
         out.print(f"   {escape(_snippet(record['text']))}")
         out.print(f"   [dim]{escape(str(record['source']))}[/]\n")
+
+
+def _answer_handler(services: Services, role: str, lang: str | None):  # type: ignore[no-untyped-def]
+    from bot.answer import answer_service
+    from knowledge.model import Role, parse_choice
+
+    parse_choice(Role, role, "role")
+    if lang is not None and lang not in i18n.LANGUAGE_NAMES:
+        raise ValueError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
+    if services.index.count() == 0:
+        err.print("[dim]The index is empty: ingesting the bundled sample knowledge base first.[/]")
+        with _progress("Ingesting samples") as update:
+            services.ensure_samples(update)
+    return answer_service(services, role_of=lambda _m: role, language_of=lambda _m: lang)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in any language.")],
+    role: Annotated[
+        str, typer.Option("--as", help="Ask as guest, partner, staff or manager.")
+    ] = "staff",
+    lang: Annotated[
+        str | None, typer.Option(help="Answer in this language (zh, en, de, ko, he, fr).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Answer a question from the knowledge base, with numbered sources."""
+    import asyncio
+    import sys
+
+    from adapters.terminal import TerminalAdapter
+
+    with _user_errors():
+        services = _services()
+        handler = _answer_handler(services, role, lang)
+        adapter = TerminalAdapter(handler, sys.stdout)
+        reply = asyncio.run(adapter.send(question, stream=not as_json))
+    if as_json and reply is not None:
+        typer.echo(
+            json.dumps(
+                {
+                    "answer": reply.text,
+                    "language": reply.language,
+                    "mode": reply.mode,
+                    "abstained": reply.abstained,
+                    "citations": [c.__dict__ for c in reply.citations],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+
+
+@app.command()
+def chat(
+    role: Annotated[
+        str, typer.Option("--as", help="Chat as guest, partner, staff or manager.")
+    ] = "staff",
+    lang: Annotated[str | None, typer.Option(help="Answer in this language.")] = None,
+) -> None:
+    """A terminal chat that keeps the conversation's context; /quit to leave."""
+    import asyncio
+    import sys
+
+    from adapters.terminal import TerminalAdapter
+
+    def read_line() -> str | None:
+        line = sys.stdin.readline()
+        return line if line else None
+
+    with _user_errors():
+        services = _services()
+        handler = _answer_handler(services, role, lang)
+        asyncio.run(TerminalAdapter(handler, sys.stdout).chat(read_line))
 
 
 @app.command()

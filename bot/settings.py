@@ -40,8 +40,17 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_timeout: float = Field(30.0, gt=0, validation_alias="OPENAI_TIMEOUT")
+    llm_model: str | None = Field(None, validation_alias="ZBRAIN_LLM_MODEL")
+    llm_timeout: float = Field(20.0, gt=0, validation_alias="ZBRAIN_LLM_TIMEOUT")
+    llm_retries: int = Field(2, ge=0, le=10, validation_alias="ZBRAIN_LLM_RETRIES")
+    llm_breaker_failures: int = Field(3, ge=1, validation_alias="ZBRAIN_LLM_BREAKER_FAILURES")
+    llm_breaker_seconds: float = Field(60.0, ge=0, validation_alias="ZBRAIN_LLM_BREAKER_SECONDS")
+    context_tokens: int = Field(1800, ge=200, le=100000, validation_alias="ZBRAIN_CONTEXT_TOKENS")
+    history_turns: int = Field(6, ge=0, le=100, validation_alias="ZBRAIN_HISTORY_TURNS")
 
-    @field_validator("chroma_host", "database_url", "openai_base_url", "embedding_model")
+    @field_validator(
+        "chroma_host", "database_url", "openai_base_url", "embedding_model", "llm_model"
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
@@ -74,11 +83,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _openai_needs_a_key(self) -> Settings:
-        if self.embeddings == "openai" and self.openai_api_key is None:
-            raise ValueError(
-                "OPENAI_API_KEY: required when ZBRAIN_EMBEDDINGS=openai "
-                "(any non-empty value for local servers that ignore it)"
-            )
+        if self.openai_api_key is None:
+            for needed, what in (
+                (self.embeddings == "openai", "ZBRAIN_EMBEDDINGS=openai"),
+                (self.llm_model is not None, "ZBRAIN_LLM_MODEL is set"),
+            ):
+                if needed:
+                    raise ValueError(
+                        f"OPENAI_API_KEY: required when {what} "
+                        "(any non-empty value for local servers that ignore it)"
+                    )
         return self
 
     @property

@@ -23,6 +23,8 @@ _LIST_ITEM = re.compile(
 _SENTENCE_END = re.compile(
     r"(?<=[。！？；])(?![”’」』）)\]])|(?<=[.!?;][”’\"')\]])\s+|(?<=[.!?;])\s+"
 )
+_ORDINAL_END = re.compile(r"(?:^|[\s(–-])\d{1,2}\.$")
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -49,8 +51,9 @@ def _sentences(paragraph: str) -> list[str]:
         piece = (piece or "").strip()
         if not piece:
             continue
-        # "1." or "e.g." alone is a list marker or abbreviation, not a sentence.
-        if len(piece) <= 4 and not _CJK.search(piece):
+        # "1." or "e.g." alone is a list marker or abbreviation, not a sentence; neither
+        # does a sentence end at a day or ordinal number such as "am 22. Oktober".
+        if (len(piece) <= 4 and not _CJK.search(piece)) or _ORDINAL_END.search(piece):
             pending = f"{pending} {piece}".strip()
             continue
         sentences.append(f"{pending} {piece}".strip() if pending else piece)
@@ -93,6 +96,12 @@ def _blocks(text: str) -> list[tuple[tuple[str, ...], str]]:
             continue
         if not stripped:
             flush()
+            continue
+        if stripped.startswith("|"):
+            # Each table row stands alone: joined into a paragraph, rows lose their meaning.
+            flush()
+            if not _TABLE_RULE.match(stripped):
+                blocks.append((tuple(h for _, h in path), stripped))
             continue
         if _LIST_ITEM.match(line):
             flush()

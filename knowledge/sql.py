@@ -27,6 +27,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     # Importing the table modules registers them on `metadata`.
+    import bot.conversations  # noqa: F401
     import retrieval.calibration  # noqa: F401
     import retrieval.embedding_cache  # noqa: F401
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,20 @@ class FakeOpenAI:
     # Status codes to answer with, one per request, before behaving normally.
     failures: list[int] = field(default_factory=list)
     base_url: str = ""
+    # Decides the assistant's text from the request body; the default echoes nothing useful.
+    responder: Callable[[dict[str, Any]], str] = lambda body: "NO_ANSWER"
+    delay: float = 0.0  # seconds to stall each chat request (a hung model)
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        return [body for path, body in self.requests if path.endswith("/chat/completions")]
+
+    def prompts_containing(self, needle: str) -> list[str]:
+        found = []
+        for body in self.chat_requests():
+            text = "\n".join(m["content"] for m in body["messages"])
+            if needle in text:
+                found.append(text)
+        return found
 
     def handle(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.requests.append((path, body))
@@ -51,7 +66,48 @@ class FakeOpenAI:
                 "model": body.get("model"),
                 "usage": {"prompt_tokens": 1, "total_tokens": 1},
             }
+        if path.endswith("/chat/completions"):
+            if self.delay:
+                time.sleep(self.delay)
+            return 200, {"_chat": self.responder(body)}
         return 404, {"error": {"message": f"no route {path}"}}
+
+
+def _completion(text: str, model: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+def _stream_events(text: str, model: str) -> bytes:
+    """Server-sent events, a few characters per chunk, as the real API streams."""
+    pieces = [text[i : i + 4] for i in range(0, len(text), 4)] or [""]
+    events = []
+    for piece in pieces:
+        chunk = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+        }
+        events.append(f"data: {json.dumps(chunk)}\n\n")
+    done = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    }
+    events.append(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n")
+    return "".join(events).encode()
 
 
 @contextmanager
@@ -63,9 +119,17 @@ def serve_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             status, payload = fake.handle(self.path, body)
-            data = json.dumps(payload).encode()
+            model = str(body.get("model"))
+            if "_chat" in payload and body.get("stream"):
+                data = _stream_events(payload["_chat"], model)
+                content_type = "text/event-stream"
+            else:
+                if "_chat" in payload:
+                    payload = _completion(payload["_chat"], model)
+                data = json.dumps(payload).encode()
+                content_type = "application/json"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -15,7 +15,7 @@ def _quickstart_commands() -> list[str]:
 def test_quickstart_is_two_commands_and_ci_runs_the_test_one() -> None:
     commands = _quickstart_commands()
     assert len(commands) == 2
-    assert "zbrain search" in commands[0]
+    assert "zbrain ask" in commands[0]
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert commands[1] in ci

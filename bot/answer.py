@@ -1,0 +1,248 @@
+"""The answer pipeline: language → standalone question → role-filtered retrieval → a cited
+answer from the LLM, or from the extractive composer when there is none or it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+
+import prompts
+from bot import i18n
+from bot.abstain import LLM_SLACK, lacks_support
+from bot.citations import Passage, finalize, select_passages, sources_block
+from bot.conversations import ConversationStore, Turn
+from bot.divisions import Division, closest_division
+from bot.extractive import compose
+from bot.llm import LLMClient, LLMUnavailable
+from bot.messages import IncomingMessage, PartialText, Reply, ReplyUpdate
+from bot.services import Services
+from knowledge.language import detect_language
+from retrieval.index import Hit
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER = "NO_ANSWER"
+RETRIEVE_K = 8
+_RRF_K = 60
+# Without a model, a short follow-up ("and in Munich?") is read together with the last question.
+_FOLLOW_UP_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    hits: list[Hit]
+    unsupported: bool
+
+
+def _fuse(result_lists: Sequence[list[Hit]]) -> list[Hit]:
+    """Reciprocal rank fusion of several ranked lists of the same index."""
+    scores: dict[str, float] = {}
+    first: dict[str, Hit] = {}
+    for hits in result_lists:
+        for rank, hit in enumerate(hits, start=1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (_RRF_K + rank)
+            first.setdefault(hit.chunk_id, hit)
+    return [first[cid] for cid in sorted(scores, key=scores.__getitem__, reverse=True)]
+
+
+class AnswerService:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        llm: LLMClient | None = None,
+        conversations: ConversationStore | None = None,
+        divisions: Sequence[Division] = (),
+        role_of: Callable[[IncomingMessage], str] = lambda message: "staff",
+        language_of: Callable[[IncomingMessage], str | None] = lambda message: None,
+    ) -> None:
+        self.services = services
+        self.llm = llm
+        self.conversations = conversations or ConversationStore(services.engine)
+        self.divisions = list(divisions)
+        self.role_of = role_of
+        self.language_of = language_of
+
+    # -- the handler the adapters drive ------------------------------------------------
+    async def __call__(self, message: IncomingMessage) -> AsyncIterator[ReplyUpdate]:
+        question = message.text.strip()
+        language = i18n.supported(self.language_of(message) or detect_language(question))
+        role = self.role_of(message)
+        history = self.conversations.last(
+            message.platform, message.conversation_id, self.services.settings.history_turns
+        )
+        final: Reply | None = None
+        async for update in self._answer(question, language, role, history):
+            if isinstance(update, Reply):
+                final = update
+            yield update
+        self.conversations.add(
+            message.platform, message.conversation_id, message.user_id, "user", question
+        )
+        if final is not None:
+            self.conversations.add(
+                message.platform, message.conversation_id, message.user_id, "assistant", final.text
+            )
+
+    async def _answer(
+        self, question: str, language: str, role: str, history: list[Turn]
+    ) -> AsyncIterator[ReplyUpdate]:
+        standalone = await self._standalone(question, history)
+        retrieval = await self._retrieve(standalone, language, role)
+        if retrieval.unsupported:
+            yield self._abstain(
+                language, retrieval.hits, mode="llm" if self._llm_ready() else "extractive"
+            )
+            return
+        settings = self.services.settings
+        passages = select_passages(
+            retrieval.hits, self.services.embedder.count_tokens, settings.context_tokens
+        )
+        if self._llm_ready():
+            try:
+                async for update in self._llm_answer(
+                    standalone, language, passages, retrieval.hits
+                ):
+                    yield update
+                return
+            except LLMUnavailable as exc:
+                log.warning("answering without the language model: %s", exc)
+        yield await asyncio.to_thread(self._extractive, standalone, language, passages)
+
+    def _llm_ready(self) -> bool:
+        return self.llm is not None and not self.llm.breaker.is_open
+
+    # -- steps ---------------------------------------------------------------------------
+    async def _standalone(self, question: str, history: list[Turn]) -> str:
+        last_question = next((t.text for t in reversed(history) if t.speaker == "user"), None)
+        if last_question is None:
+            return question
+        if self._llm_ready():
+            assert self.llm is not None
+            transcript = "\n".join(f"{t.speaker}: {t.text}" for t in history)
+            try:
+                rewritten = await self.llm.complete(
+                    [
+                        {
+                            "role": "user",
+                            "content": prompts.render(
+                                "condense.user", history=transcript, question=question
+                            ),
+                        }
+                    ],
+                    max_tokens=200,
+                )
+                if rewritten:
+                    return rewritten
+            except LLMUnavailable as exc:
+                log.warning("follow-up not condensed: %s", exc)
+        if len(question) <= _FOLLOW_UP_CHARS:
+            return f"{last_question} {question}"
+        return question
+
+    async def _translations(self, question: str) -> list[tuple[str, str]]:
+        """(language, query) pairs of the question in Chinese and English, by one LLM call."""
+        if not self._llm_ready():
+            return []
+        assert self.llm is not None
+        try:
+            reply = await self.llm.complete(
+                [
+                    {
+                        "role": "user",
+                        "content": prompts.render("translate_query.user", question=question),
+                    }
+                ],
+                max_tokens=200,
+            )
+        except LLMUnavailable as exc:
+            log.warning("query not translated: %s", exc)
+            return []
+        found = []
+        for line in reply.splitlines():
+            match = re.match(r"^\s*(zh|en)\s*[:：]\s*(.+)$", line)
+            if match and match.group(2).strip() != question:
+                found.append((match.group(1), match.group(2).strip()))
+        return found
+
+    async def _retrieve(self, question: str, language: str, role: str) -> Retrieval:
+        queries = [(language, question), *await self._translations(question)]
+        slack = LLM_SLACK if self._llm_ready() else 0.0
+
+        def run() -> Retrieval:
+            lists = [self.services.search(q, role=role, k=RETRIEVE_K) for _, q in queries]
+            unsupported = all(
+                lacks_support(q, lang, hits, slack=slack)
+                for (lang, q), hits in zip(queries, lists, strict=True)
+            )
+            return Retrieval(_fuse(lists) if len(lists) > 1 else lists[0], unsupported)
+
+        return await asyncio.to_thread(run)
+
+    async def _llm_answer(
+        self, question: str, language: str, passages: list[Passage], hits: list[Hit]
+    ) -> AsyncIterator[ReplyUpdate]:
+        assert self.llm is not None
+        values = {"language": language, "language_name": i18n.language_name(language)}
+        messages = [
+            {"role": "system", "content": prompts.render("answer.system", **values)},
+            {
+                "role": "user",
+                "content": prompts.render(
+                    "answer.user", sources=sources_block(passages), question=question, **values
+                ),
+            },
+        ]
+        text = ""
+        async for delta in self.llm.stream(messages):
+            text += delta
+            if not NO_ANSWER.startswith(text.strip()[: len(NO_ANSWER)]):
+                yield PartialText(text)
+        if text.strip().startswith(NO_ANSWER) or not text.strip():
+            yield self._abstain(language, hits, mode="llm")
+            return
+        yield self._reply(text, passages, language, mode="llm")
+
+    def _extractive(self, question: str, language: str, passages: list[Passage]) -> Reply:
+        text = compose(question, passages, language, self.services.embedder)
+        return self._reply(text, passages, language, mode="extractive")
+
+    def _reply(self, text: str, passages: list[Passage], language: str, *, mode: str) -> Reply:
+        cleaned, citations, cited = finalize(text, passages)
+        notes = []
+        for number, passage in enumerate(cited, start=1):
+            expired = passage.expired_on(dt.date.today())
+            if expired:
+                notes.append(i18n.text("expired", language, number=str(number), date=expired))
+        if notes:
+            cleaned += "\n\n" + "\n".join(notes)
+        return Reply(text=cleaned, citations=citations, mode=mode, language=language)  # type: ignore[arg-type]
+
+    def _abstain(self, language: str, hits: list[Hit], *, mode: str) -> Reply:
+        text = i18n.text("abstain", language)
+        division = closest_division(self.divisions, hits)
+        if division is not None:
+            text += "\n" + i18n.text(
+                "contact",
+                language,
+                division=division.name(language),
+                contact=division.contact_line(),
+            )
+        return Reply(text=text, mode=mode, language=language, abstained=True)  # type: ignore[arg-type]
+
+
+def answer_service(services: Services, **kwargs: object) -> AnswerService:
+    """The answer service on the configured LLM (if any) and the divisions file."""
+    from bot.divisions import load_divisions
+    from bot.llm import make_llm
+
+    return AnswerService(
+        services,
+        llm=make_llm(services.settings),
+        divisions=load_divisions(),
+        **kwargs,  # type: ignore[arg-type]
+    )
