@@ -34,4 +34,5 @@ def lacks_support(question: str, language: str, hits: Sequence[Hit], *, slack: f
     )
     if best_overlap >= LEXICAL_RESCUE:
         return False
-    return hits[0].score < threshold(language) - slack
+    best = max(h.score for h in hits[:3])
+    return best < threshold(language) - slack

@@ -21,6 +21,7 @@ from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import IncomingMessage, PartialText, Reply, ReplyUpdate
 from bot.services import Services
 from knowledge.language import detect_language
+from retrieval.filters import SearchFilters, asks_about_history
 from retrieval.index import Hit
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class AnswerService:
         self.divisions = list(divisions)
         self.role_of = role_of
         self.language_of = language_of
+        self.retrieve_k = RETRIEVE_K
+        # What the last question retrieved, best first (read by `zbrain eval`).
+        self.last_hits: list[Hit] = []
 
     # -- the handler the adapters drive ------------------------------------------------
     async def __call__(self, message: IncomingMessage) -> AsyncIterator[ReplyUpdate]:
@@ -93,6 +97,7 @@ class AnswerService:
     ) -> AsyncIterator[ReplyUpdate]:
         standalone = await self._standalone(question, history)
         retrieval = await self._retrieve(standalone, language, role)
+        self.last_hits = retrieval.hits
         if retrieval.unsupported:
             yield self._abstain(
                 language, retrieval.hits, mode="llm" if self._llm_ready() else "extractive"
@@ -174,7 +179,11 @@ class AnswerService:
         slack = LLM_SLACK if self._llm_ready() else 0.0
 
         def run() -> Retrieval:
-            lists = [self.services.search(q, role=role, k=RETRIEVE_K) for _, q in queries]
+            filters = SearchFilters(include_expired=asks_about_history(question))
+            lists = [
+                self.services.search(q, role=role, k=self.retrieve_k, filters=filters)
+                for _, q in queries
+            ]
             unsupported = all(
                 lacks_support(q, lang, hits, slack=slack)
                 for (lang, q), hits in zip(queries, lists, strict=True)

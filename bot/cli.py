@@ -27,6 +27,7 @@ from bot.settings import ConfigError, load_settings
 from knowledge.ingest import SAMPLES_DIR, IngestReport
 from knowledge.loaders import LoadError
 from retrieval.embeddings import EmbeddingError
+from retrieval.filters import SearchFilters
 from retrieval.index import IndexUnavailableError
 
 app = typer.Typer(
@@ -157,6 +158,17 @@ def _hit_record(rank: int, hit: Any) -> dict[str, Any]:
     }
 
 
+def _date_option(name: str, value: str | None):  # type: ignore[no-untyped-def]
+    if value is None:
+        return None
+    from knowledge.metadata import parse_date
+
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValueError(f"{name} {value!r} is not a date; use YYYY-MM-DD")
+    return parsed
+
+
 def _snippet(text: str, width: int = 220) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
@@ -177,6 +189,16 @@ def search(
             "--per-doc", min=0, help="At most this many chunks per document (0: no limit)."
         ),
     ] = 2,
+    sector: Annotated[str | None, typer.Option(help="Only documents in this sector.")] = None,
+    language: Annotated[str | None, typer.Option(help="Only documents in this language.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    include_expired: Annotated[
+        bool, typer.Option("--include-expired", help="Also documents past their expiry date.")
+    ] = False,
+    mode: Annotated[
+        str, typer.Option(help="hybrid (default), dense, bm25 or naive (for comparison).")
+    ] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Search the knowledge base; results respect what the role may see."""
@@ -190,8 +212,24 @@ def search(
                 report = services.ensure_samples(update)
             if report is not None and report.failed:
                 _print_report(report)
+        if mode not in ("hybrid", "dense", "bm25", "naive"):
+            raise ValueError(f"--mode {mode!r} is not one of: hybrid, dense, bm25, naive")
+        filters = SearchFilters(
+            sector=sector,
+            language=language,
+            since=_date_option("--since", since),
+            until=_date_option("--until", until),
+            include_expired=include_expired,
+        )
         hits = services.search(
-            query, role=role, k=k, kind=kind, node=node, per_document=per_doc or None
+            query,
+            role=role,
+            k=k,
+            kind=kind,
+            node=node,
+            per_document=per_doc or None,
+            filters=filters,
+            mode=mode,  # type: ignore[arg-type]
         )
     records = [_hit_record(rank, hit) for rank, hit in enumerate(hits, start=1)]
     if as_json:
@@ -285,6 +323,92 @@ def chat(
         services = _services()
         handler = _answer_handler(services, role, lang)
         asyncio.run(TerminalAdapter(handler, sys.stdout).chat(read_line))
+
+
+@app.command("eval")
+def evaluate(
+    golden: Annotated[
+        Path, typer.Argument(help="Golden set YAML with a top-level 'questions:' list.")
+    ],
+    docs: Annotated[
+        Path | None, typer.Option(help="Ingest this folder into a fresh temporary index first.")
+    ] = None,
+    k: Annotated[
+        int, typer.Option("--k", min=1, max=50, help="Documents counted for recall@k.")
+    ] = 5,
+    role: Annotated[str, typer.Option("--as", help="Role for questions that name none.")] = "guest",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the full report here.")
+    ] = None,
+) -> None:
+    """Measure retrieval and answers on a golden set; scores never change the exit code."""
+    import asyncio
+    import tempfile
+
+    from bot.answer import answer_service
+    from bot.evaluation import evaluate_question, load_golden, report
+    from knowledge.model import Role, parse_choice
+
+    with _user_errors():
+        questions = load_golden(golden)
+        parse_choice(Role, role, "role")
+        settings = load_settings()
+        with tempfile.TemporaryDirectory(prefix="zbrain-eval-") as scratch:
+            if docs is not None:
+                # A throwaway index; the embedding cache is shared so re-runs are fast.
+                settings = settings.model_copy(
+                    update={
+                        "data_dir": Path(scratch),
+                        "chroma_host": None,
+                        "database_url": settings.resolved_database_url,
+                        "chroma_collection": None,
+                    }
+                )
+            services = Services(settings)
+            if docs is not None:
+                with _progress("Ingesting") as update:
+                    ingest_report = services.ingestor().ingest([docs], progress=update)
+                if ingest_report.failed:
+                    _print_report(ingest_report)
+            elif services.index.count() == 0:
+                with _progress("Ingesting samples") as update:
+                    services.ensure_samples(update)
+            service = answer_service(services)
+            service.retrieve_k = max(k * 2, 8)
+            results = []
+            with _progress("Evaluating") as update:
+                for done, question in enumerate(questions):
+                    update(question.id, done, len(questions))
+                    results.append(asyncio.run(evaluate_question(service, question, k, role)))
+                update("", len(questions), len(questions))
+    full = report(results, k)
+    if json_out is not None:
+        json_out.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+    table = Table(title=f"Evaluation of {golden.name} (k={k})", title_justify="left")
+    columns = [
+        "recall@1",
+        f"recall@{k}",
+        "mrr",
+        "fact_coverage",
+        "abstain_accuracy",
+        "language_match",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "n",
+    ]
+    table.add_column("group")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+
+    def row(name: str, values: dict[str, Any]) -> None:
+        table.add_row(name, *("–" if values[c] is None else str(values[c]) for c in columns))
+
+    row("overall", full["overall"])
+    for name, values in full["by_lang"].items():
+        row(f"lang {name}", values)
+    for name, values in full["by_type"].items():
+        row(f"type {name}", values)
+    out.print(table)
 
 
 @app.command()

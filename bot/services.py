@@ -14,8 +14,10 @@ from knowledge.sql import describe_url, make_engine
 from retrieval.calibration import LanguageCalibration
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import make_embedder
+from retrieval.filters import SearchFilters
 from retrieval.index import ChromaIndex, Hit, open_index
-from retrieval.search import search
+from retrieval.lexical import LexicalIndex
+from retrieval.search import Mode, search
 
 
 @dataclass
@@ -40,8 +42,12 @@ class Services:
     def calibration(self) -> LanguageCalibration:
         return LanguageCalibration(self.engine, self.index)
 
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        return LexicalIndex(self.settings.data_dir / "bm25", self.index)
+
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.index, self.embedder, self.calibration)
+        return Ingestor(self.index, self.embedder, [self.calibration, self.lexical])
 
     def search(
         self,
@@ -52,6 +58,8 @@ class Services:
         kind: str | None = None,
         node: str | None = None,
         per_document: int | None = 2,
+        filters: SearchFilters | None = None,
+        mode: Mode = "hybrid",
     ) -> list[Hit]:
         return search(
             self.index,
@@ -61,8 +69,12 @@ class Services:
             k=k,
             kind=kind,
             node=node,
+            filters=filters,
             calibration=self.calibration,
+            lexical=self.lexical,
             per_document=per_document,
+            mode=mode,
+            bm25_weight=self.settings.bm25_weight,
         )
 
     def ensure_samples(self, progress: Progress | None = None) -> IngestReport | None:

@@ -7,7 +7,7 @@ import re
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_STOPWORDS = {
+STOPWORDS = {
     # en
     "the",
     "and",
@@ -111,7 +111,7 @@ def key_terms(text: str) -> set[str]:
     without_cjk = _CJK_RUN.sub(" ", lowered)
     terms.update(w for w in _WORD.findall(without_cjk) if len(w) >= 3 and not w.isdigit())
     terms.update(n.replace(",", "") for n in _NUMBER.findall(lowered))
-    return {t for t in terms if t not in _STOPWORDS}
+    return {t for t in terms if t not in STOPWORDS}
 
 
 def overlap(question: str, passage: str) -> float:

@@ -12,18 +12,18 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from knowledge.chunking import chunk_text
+from knowledge.language import detect_language
 from knowledge.loaders import LoadError, is_supported, load_raw
 from knowledge.metadata import build_document
 from knowledge.model import Document, Kind, Visibility, parse_choice
-from retrieval.calibration import LanguageCalibration
 from retrieval.embeddings import Embedder
 from retrieval.filters import where_all
 from retrieval.index import ChromaIndex
@@ -33,6 +33,10 @@ FOLDER_DEFAULTS_FILE = "_defaults.yaml"
 _DEFAULT_KEYS = {"visibility", "kind", "node", "language", "sectors"}
 
 Progress = Callable[[str, int, int], None]
+
+
+class Rebuildable(Protocol):
+    def rebuild(self) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,11 @@ def _records(document: Document, root_key: str, embedder: Embedder) -> list[_Rec
             "root": root_key,
             "chunk_index": chunk.position,
             "heading": chunk.heading,
+            # Calibration works on the language a chunk is written in, which in a bilingual
+            # document is not always the document's.
+            "chunk_language": detect_language(
+                chunk.text, default=str(document.metadata["language"])
+            ),
         }
         to_embed = embedded_text(str(meta["title"]), chunk.heading, chunk.text)
         digest = hashlib.sha256(
@@ -184,11 +193,12 @@ def _records(document: Document, root_key: str, embedder: Embedder) -> list[_Rec
 
 class Ingestor:
     def __init__(
-        self, index: ChromaIndex, embedder: Embedder, calibration: LanguageCalibration | None = None
+        self, index: ChromaIndex, embedder: Embedder, derived: Sequence[Rebuildable] = ()
     ) -> None:
         self.index = index
         self.embedder = embedder
-        self.calibration = calibration
+        # Structures derived from the index (language centroids, BM25), rebuilt after changes.
+        self.derived = list(derived)
 
     def ingest(
         self,
@@ -233,8 +243,9 @@ class Ingestor:
                 progress("", done, total)
             if source.is_folder:
                 self._remove_vanished(source.key, set(seen), failed_paths, report)
-        if self.calibration is not None and (report.chunks_written or report.chunks_deleted):
-            self.calibration.refresh()
+        if report.chunks_written or report.chunks_deleted:
+            for structure in self.derived:
+                structure.rebuild()
         report.embedded = getattr(self.embedder, "embedded", 0) - embedded_before
         report.seconds = time.perf_counter() - started
         return report

@@ -14,6 +14,7 @@ from knowledge.loaders import LoadError, RawDocument
 from knowledge.model import Document, Kind, Visibility, parse_choice
 
 DATE_KEYS = ("published", "effective_from", "expires")
+NO_EXPIRY = 99991231
 # Keys the index itself sets on every chunk; a front-matter key of the same name is kept
 # under a prefixed name rather than silently overwriting ours.
 RESERVED_KEYS = {"chunk_index", "heading", "root", "content_hash", "doc_id", "path"}
@@ -176,6 +177,9 @@ def build_document(
             meta[key] = parsed.isoformat()
             # Chroma compares numbers only, so dates are also kept as YYYYMMDD integers.
             meta[f"{key}_ymd"] = parsed.year * 10000 + parsed.month * 100 + parsed.day
+
+    # Chroma cannot filter on a missing key, so "never expires" is spelled as a far date.
+    meta.setdefault("expires_ymd", NO_EXPIRY)
 
     if meta["visibility"] == Visibility.RESTRICTED.value:
         for key in PERSONAL_KEYS & given.keys():

@@ -33,18 +33,26 @@ _TOTAL = "*"  # the row holding the whole collection: its count tells when stats
 SHRINKAGE_CHUNKS = 10
 
 
+def chunk_language(meta: dict) -> str:  # type: ignore[type-arg]
+    """The language of the chunk's own text (a bilingual document has chunks of both)."""
+    return str(meta.get("chunk_language") or meta.get("language") or "und")
+
+
 class LanguageCalibration:
     def __init__(self, engine: Engine, index: ChromaIndex) -> None:
         self.engine = engine
         self.index = index
         self._cached: tuple[int, dict[str, np.ndarray]] | None = None
 
+    def rebuild(self) -> dict[str, np.ndarray]:
+        return self.refresh()
+
     def refresh(self) -> dict[str, np.ndarray]:
         """Recompute the per-language sums from the index and store them."""
         sums: dict[str, np.ndarray] = {}
         counts: dict[str, int] = defaultdict(int)
         for _, meta, vector in self.index.iter_embeddings():
-            language = str(meta.get("language") or "und")
+            language = chunk_language(meta)
             if language not in sums:
                 sums[language] = np.zeros(vector.shape[0], dtype=np.float64)
             sums[language] += vector

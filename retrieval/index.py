@@ -85,6 +85,7 @@ class Hit:
     score: float
     metadata: Mapping[str, Any]
     similarity: float = 0.0
+    fused: float = 0.0  # reciprocal-rank-fusion score when several rankings were combined
 
 
 def _register_with_chroma() -> None:
@@ -194,6 +195,31 @@ class ChromaIndex:
             if len(ids) < _PAGE:
                 return
             offset += _PAGE
+
+    def iter_documents(self) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """(id, metadata, text) of every chunk, paged."""
+        offset = 0
+        while True:
+            page = self.collection.get(
+                include=["metadatas", "documents"], limit=_PAGE, offset=offset
+            )
+            ids = page["ids"]
+            yield from zip(ids, page["metadatas"], page["documents"], strict=True)
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+    def get(self, ids: Sequence[str]) -> list[tuple[str, dict[str, Any], str, np.ndarray]]:
+        """(id, metadata, text, vector) of the given chunks that exist."""
+        if not ids:
+            return []
+        page = self.collection.get(ids=list(ids), include=["metadatas", "documents", "embeddings"])
+        return [
+            (cid, meta or {}, text or "", np.asarray(vec, dtype=np.float32))
+            for cid, meta, text, vec in zip(
+                page["ids"], page["metadatas"], page["documents"], page["embeddings"], strict=True
+            )
+        ]
 
     def iter_embeddings(self) -> Iterator[tuple[str, dict[str, Any], np.ndarray]]:
         """(id, metadata, vector) of every chunk, paged."""
