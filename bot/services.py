@@ -17,6 +17,7 @@ from retrieval.embeddings import make_embedder
 from retrieval.filters import SearchFilters
 from retrieval.index import ChromaIndex, Hit, open_index
 from retrieval.lexical import LexicalIndex
+from retrieval.rerank import make_reranker
 from retrieval.search import Mode, search
 
 
@@ -75,6 +76,7 @@ class Services:
             per_document=per_document,
             mode=mode,
             bm25_weight=self.settings.bm25_weight,
+            reranker=make_reranker(self.settings.reranker),
         )
 
     def ensure_samples(self, progress: Progress | None = None) -> IngestReport | None:

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     llm_breaker_failures: int = Field(3, ge=1, validation_alias="ZBRAIN_LLM_BREAKER_FAILURES")
     llm_breaker_seconds: float = Field(60.0, ge=0, validation_alias="ZBRAIN_LLM_BREAKER_SECONDS")
     context_tokens: int = Field(1800, ge=200, le=100000, validation_alias="ZBRAIN_CONTEXT_TOKENS")
+    reranker: Literal["none", "terms"] = Field("none", validation_alias="ZBRAIN_RERANKER")
     bm25_weight: float = Field(0.3, ge=0, le=10, validation_alias="ZBRAIN_BM25_WEIGHT")
     history_turns: int = Field(6, ge=0, le=100, validation_alias="ZBRAIN_HISTORY_TURNS")
 

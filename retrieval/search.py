@@ -14,6 +14,7 @@ from retrieval.embeddings import Embedder
 from retrieval.filters import SearchFilters, lexical_mask, search_where, where_all
 from retrieval.index import ChromaIndex, Hit
 from retrieval.lexical import LexicalIndex
+from retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "bm25", "naive"]
 RRF_K = 60
@@ -62,6 +63,7 @@ def search(
     per_document: int | None = 2,
     mode: Mode = "hybrid",
     bm25_weight: float = BM25_WEIGHT,
+    reranker: Reranker | None = None,
 ) -> list[Hit]:
     """The k chunks most relevant to the query that the role may see, best first, with at
     most `per_document` chunks of any one document (None: no limit) so that one long file
@@ -89,7 +91,8 @@ def search(
         else []
     )
     if mode == "dense" or not lexical_hits and mode == "hybrid":
-        return _limit_per_document(dense, per_document)[:k]
+        ranked = reranker.rerank(query, dense) if reranker is not None else dense
+        return _limit_per_document(ranked, per_document)[:k]
 
     by_id = {h.chunk_id: h for h in dense}
     missing = [cid for cid, _ in lexical_hits if cid not in by_id]
@@ -107,6 +110,8 @@ def search(
         for cid in sorted(fused, key=fused.__getitem__, reverse=True)
         if cid in by_id
     ]
+    if reranker is not None:
+        ordered = reranker.rerank(query, ordered)
     return _limit_per_document(ordered, per_document)[:k]
 
 

