@@ -23,12 +23,12 @@ from bot.services import Services
 from knowledge.language import detect_language
 from retrieval.filters import SearchFilters, asks_about_history
 from retrieval.index import Hit
+from retrieval.search import rrf
 
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "NO_ANSWER"
 RETRIEVE_K = 8
-_RRF_K = 60
 # Without a model, a short follow-up ("and in Munich?") is read together with the last question.
 _FOLLOW_UP_CHARS = 60
 
@@ -40,14 +40,10 @@ class Retrieval:
 
 
 def _fuse(result_lists: Sequence[list[Hit]]) -> list[Hit]:
-    """Reciprocal rank fusion of several ranked lists of the same index."""
-    scores: dict[str, float] = {}
-    first: dict[str, Hit] = {}
-    for hits in result_lists:
-        for rank, hit in enumerate(hits, start=1):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (_RRF_K + rank)
-            first.setdefault(hit.chunk_id, hit)
-    return [first[cid] for cid in sorted(scores, key=scores.__getitem__, reverse=True)]
+    """One ranking from the searches of the question and its translations."""
+    by_id = {hit.chunk_id: hit for hits in result_lists for hit in hits}
+    scores = rrf([[hit.chunk_id for hit in hits] for hits in result_lists])
+    return [by_id[cid] for cid in sorted(scores, key=scores.__getitem__, reverse=True)]
 
 
 class AnswerService:

@@ -11,7 +11,7 @@ import numpy as np
 from bot import i18n
 from bot.citations import Passage
 from bot.terms import overlap
-from knowledge.chunking import _sentences
+from knowledge.chunking import split_sentences
 from retrieval.embeddings import Embedder
 
 MAX_SENTENCES = 4
@@ -27,7 +27,7 @@ def _candidate_sentences(text: str) -> list[str]:
         line = re.sub(r"\s*\|\s*", " | ", line)
         if is_row and not re.search(r"\d", line):
             continue  # a table's header row says nothing on its own
-        for sentence in _sentences(line):
+        for sentence in split_sentences(line):
             # Headings carried into the chunk text and other fragments are not answers.
             if len(sentence) < 12 and not _TERMINATED.search(sentence):
                 continue

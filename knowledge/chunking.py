@@ -44,7 +44,7 @@ class _Unit:
     tokens: int
 
 
-def _sentences(paragraph: str) -> list[str]:
+def split_sentences(paragraph: str) -> list[str]:
     sentences: list[str] = []
     pending = ""
     for piece in _SENTENCE_END.split(paragraph):
@@ -156,7 +156,7 @@ def chunk_text(
     512-token window for the title and heading line that are embedded with each chunk."""
     units: list[_Unit] = []
     for path, block in _blocks(text):
-        for index, sentence in enumerate(_sentences(block)):
+        for index, sentence in enumerate(split_sentences(block)):
             for piece_index, piece in enumerate(_split_long(sentence, max_tokens, count_tokens)):
                 units.append(
                     _Unit(path, piece, index == 0 and piece_index == 0, count_tokens(piece))

@@ -178,36 +178,32 @@ class ChromaIndex:
         for start in range(0, len(ids), _PAGE):
             self.collection.delete(ids=list(ids[start : start + _PAGE]))
 
-    def iter_metadata(
-        self, where: Mapping[str, Any] | None = None
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, metadata) of every chunk matching `where`, paged so large indexes fit."""
+    def _pages(self, include: list[str], where: Mapping[str, Any] | None = None) -> Iterator[dict]:  # type: ignore[type-arg]
+        """Every chunk matching `where`, a page at a time, so large indexes fit in memory."""
         offset = 0
         while True:
             page = self.collection.get(
                 where=dict(where) if where else None,
-                include=["metadatas"],
+                include=include,
                 limit=_PAGE,
-                offset=offset,
+                offset=offset,  # type: ignore[arg-type]
             )
-            ids = page["ids"]
-            yield from zip(ids, page["metadatas"] or [{}] * len(ids), strict=True)
-            if len(ids) < _PAGE:
+            yield page
+            if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
 
+    def iter_metadata(
+        self, where: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of every chunk matching `where`."""
+        for page in self._pages(["metadatas"], where):
+            yield from zip(page["ids"], page["metadatas"], strict=True)
+
     def iter_documents(self) -> Iterator[tuple[str, dict[str, Any], str]]:
-        """(id, metadata, text) of every chunk, paged."""
-        offset = 0
-        while True:
-            page = self.collection.get(
-                include=["metadatas", "documents"], limit=_PAGE, offset=offset
-            )
-            ids = page["ids"]
-            yield from zip(ids, page["metadatas"], page["documents"], strict=True)
-            if len(ids) < _PAGE:
-                return
-            offset += _PAGE
+        """(id, metadata, text) of every chunk."""
+        for page in self._pages(["metadatas", "documents"]):
+            yield from zip(page["ids"], page["metadatas"], page["documents"], strict=True)
 
     def get(self, ids: Sequence[str]) -> list[tuple[str, dict[str, Any], str, np.ndarray]]:
         """(id, metadata, text, vector) of the given chunks that exist."""
@@ -222,19 +218,11 @@ class ChromaIndex:
         ]
 
     def iter_embeddings(self) -> Iterator[tuple[str, dict[str, Any], np.ndarray]]:
-        """(id, metadata, vector) of every chunk, paged."""
-        offset = 0
-        while True:
-            page = self.collection.get(
-                include=["metadatas", "embeddings"], limit=_PAGE, offset=offset
-            )
-            ids = page["ids"]
+        """(id, metadata, vector) of every chunk."""
+        for page in self._pages(["metadatas", "embeddings"]):
             vectors = page["embeddings"] if page["embeddings"] is not None else []
-            for chunk_id, meta, vector in zip(ids, page["metadatas"], vectors, strict=True):
+            for chunk_id, meta, vector in zip(page["ids"], page["metadatas"], vectors, strict=True):
                 yield chunk_id, meta or {}, np.asarray(vector, dtype=np.float64)
-            if len(ids) < _PAGE:
-                return
-            offset += _PAGE
 
     def query(self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None) -> list[Hit]:
         if k <= 0:

@@ -8,7 +8,6 @@ question's key terms and numbers, for corpora where exact figures and names matt
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from bot.terms import overlap
@@ -34,7 +33,7 @@ class TermOverlapReranker:
             text = f"{hit.metadata.get('title', '')} {hit.text}"
             scored.append((base + self.weight * overlap(query, text), position, hit))
         scored.sort(key=lambda item: (-item[0], item[1]))
-        return [replace(hit) for _, _, hit in scored]
+        return [hit for _, _, hit in scored]
 
 
 def make_reranker(name: str) -> Reranker | None:
