@@ -8,7 +8,8 @@ from the extractive composer at once instead of after every timeout.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bot.settings import Settings
@@ -57,35 +58,35 @@ class LLMClient:
         )
         self.breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_seconds)
 
-    def _check(self) -> None:
-        if self.breaker.is_open:
-            raise LLMUnavailable("the language model is failing; circuit breaker open")
-
-    async def complete(self, messages: list[dict[str, str]], *, max_tokens: int = 400) -> str:
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """Refuse while the breaker is open; count each call's outcome on the breaker."""
         import openai
 
-        self._check()
+        if self.breaker.is_open:
+            raise LLMUnavailable("the language model is failing; circuit breaker open")
         try:
+            yield
+        except openai.APIError as exc:
+            self.breaker.failure()
+            raise LLMUnavailable(f"language model request failed: {type(exc).__name__}") from exc
+        self.breaker.success()
+
+    async def complete(self, messages: list[dict[str, str]], *, max_tokens: int = 400) -> str:
+        with self._guarded():
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
                 temperature=0,
                 max_tokens=max_tokens,  # type: ignore[arg-type]
             )
-        except openai.APIError as exc:
-            self.breaker.failure()
-            raise LLMUnavailable(f"language model request failed: {type(exc).__name__}") from exc
-        self.breaker.success()
         return (response.choices[0].message.content or "").strip()
 
     async def stream(
         self, messages: list[dict[str, str]], *, max_tokens: int = 800
     ) -> AsyncIterator[str]:
         """Yield text deltas as they arrive."""
-        import openai
-
-        self._check()
-        try:
+        with self._guarded():
             stream = await self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
@@ -96,10 +97,6 @@ class LLMClient:
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except openai.APIError as exc:
-            self.breaker.failure()
-            raise LLMUnavailable(f"language model request failed: {type(exc).__name__}") from exc
-        self.breaker.success()
 
 
 def make_llm(settings: Settings) -> LLMClient | None:
