@@ -19,6 +19,7 @@ from retrieval.index import ChromaIndex, Hit, open_index
 from retrieval.lexical import LexicalIndex
 from retrieval.rerank import make_reranker
 from retrieval.search import Mode, search
+from retrieval.vectors import VectorMatrix
 
 
 @dataclass
@@ -47,8 +48,12 @@ class Services:
     def lexical(self) -> LexicalIndex:
         return LexicalIndex(self.settings.data_dir / "bm25", self.index)
 
+    @cached_property
+    def vectors(self) -> VectorMatrix:
+        return VectorMatrix(self.settings.data_dir / "vectors", self.index)
+
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.index, self.embedder, [self.calibration, self.lexical])
+        return Ingestor(self.index, self.embedder, [self.calibration, self.lexical, self.vectors])
 
     def search(
         self,
@@ -64,6 +69,7 @@ class Services:
     ) -> list[Hit]:
         return search(
             self.index,
+            self.vectors,
             self.embedder,
             query,
             role=role,

@@ -1,7 +1,8 @@
 """Filters for both retrievers: the asker's role first, then metadata the user chose.
 
-The same conditions become a Chroma `where` clause for dense search and a weight mask for
-BM25, so neither retriever ever sees a chunk the role may not read.
+The same conditions become a mask over the vector matrix and BM25 (applied before scoring, so
+neither retriever ever sees a chunk the role may not read) and a Chroma `where` clause for the
+naive baseline and for reading chunks back.
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ def search_where(role: Role | str, filters: SearchFilters | None = None) -> dict
     return where
 
 
-def lexical_mask(role: Role | str, filters: SearchFilters | None = None) -> dict[str, Any]:
-    """The same conditions in the form LexicalIndex.mask takes."""
+def filter_conditions(role: Role | str, filters: SearchFilters | None = None) -> dict[str, Any]:
+    """The same conditions in the form ChunkColumns.mask takes, for the vector matrix and
+    BM25."""
     f = (filters or SearchFilters()).normalized()
     allowed: dict[str, Any] = {"visibility": set(role_levels(role))}
     for name in ("kind", "node", "language"):

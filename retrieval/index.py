@@ -217,6 +217,18 @@ class ChromaIndex:
             )
         ]
 
+    def get_documents(self, ids: Sequence[str]) -> list[tuple[str, dict[str, Any], str]]:
+        """(id, metadata, text) of the given chunks that exist."""
+        if not ids:
+            return []
+        page = self.collection.get(ids=list(ids), include=["metadatas", "documents"])
+        return [
+            (cid, meta or {}, text or "")
+            for cid, meta, text in zip(
+                page["ids"], page["metadatas"], page["documents"], strict=True
+            )
+        ]
+
     def iter_embeddings(self) -> Iterator[tuple[str, dict[str, Any], np.ndarray]]:
         """(id, metadata, vector) of every chunk."""
         for page in self._pages(["metadatas", "embeddings"]):

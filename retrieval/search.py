@@ -1,20 +1,21 @@
-"""Hybrid search: language-calibrated dense search (Chroma) and BM25 (bm25s), both filtered
-by role and metadata, fused by reciprocal rank, then limited per document."""
+"""Hybrid search: language-calibrated dense search (over the vector matrix copied from
+Chroma) and BM25 (bm25s), both filtered by role and metadata before scoring, fused by
+reciprocal rank, then limited per document. The naive mode is one plain Chroma query."""
 
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Literal
 
-import numpy as np
-
-from retrieval.calibration import LanguageCalibration, chunk_language
+from retrieval.calibration import LanguageCalibration
 from retrieval.embeddings import Embedder
-from retrieval.filters import SearchFilters, lexical_mask, search_where, where_all
+from retrieval.filters import SearchFilters, filter_conditions, search_where
 from retrieval.index import ChromaIndex, Hit
 from retrieval.lexical import LexicalIndex
 from retrieval.rerank import Reranker
+from retrieval.vectors import DenseMatch, VectorMatrix
 
 Mode = Literal["hybrid", "dense", "bm25", "naive"]
 RRF_K = 60
@@ -25,6 +26,9 @@ BM25_WEIGHT = 0.3
 # "subsidy") is noise next to a cross-lingual dense match; a strong one (a name, a figure,
 # an acronym such as PCT) is signal. Chosen on the shipped golden set, see BENCHMARKS.md.
 BM25_GATE = 0.7
+# BM25 runs beside the dense search: both spend their time in numpy/scipy, which release the
+# GIL, so on two cores the slower of the two sets the pace rather than their sum.
+_BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
 
 
 def rrf(rankings: list[list[str]], weights: list[float] | None = None) -> dict[str, float]:
@@ -36,24 +40,9 @@ def rrf(rankings: list[list[str]], weights: list[float] | None = None) -> dict[s
     return scores
 
 
-def _dense(
-    index: ChromaIndex, vector: np.ndarray, fetch: int, where: dict, centroids: dict
-) -> list[Hit]:  # type: ignore[type-arg]
-    if not centroids:
-        return index.query(vector, fetch, where)
-    # Calibration shifts every score of a language by the same amount, so the best of each
-    # language contain the best overall.
-    hits: list[Hit] = []
-    for language, centroid in centroids.items():
-        baseline = float(vector @ centroid)
-        for hit in index.query(vector, fetch, where_all(where, {"chunk_language": language})):
-            hits.append(replace(hit, score=hit.similarity - baseline))
-    hits.sort(key=lambda h: h.score, reverse=True)
-    return hits[:fetch]
-
-
 def search(
     index: ChromaIndex,
+    vectors: VectorMatrix,
     embedder: Embedder,
     query: str,
     *,
@@ -81,55 +70,74 @@ def search(
     filters = filters or SearchFilters()
     if kind or node:
         filters = replace(filters, kind=kind or filters.kind, node=node or filters.node)
-    where = search_where(role, filters)
     vector = embedder.embed_query(query.strip())
     if mode == "naive":
-        return index.query(vector, k, where)
+        return index.query(vector, k, search_where(role, filters))
+    allowed = filter_conditions(role, filters)
     fetch = k if per_document is None and mode == "dense" else min(max(k * 3, 20), 200)
     centroids = calibration.centroids() if calibration is not None else {}
 
-    dense = _dense(index, vector, fetch, where, centroids) if mode in ("hybrid", "dense") else []
-    lexical_hits = (
-        lexical.search(query, fetch, lexical_mask(role, filters))
-        if lexical is not None and mode in ("hybrid", "bm25")
-        else []
+    pending = (
+        _BESIDE.submit(lexical.search, query, fetch, allowed)
+        if lexical is not None and mode != "dense"
+        else None
     )
+    dense = vectors.search(vector, fetch, allowed, centroids) if mode != "bm25" else []
+    lexical_hits = pending.result() if pending is not None else []
     if mode == "hybrid" and lexical_hits:
         strongest = lexical_hits[0][1]
         lexical_hits = [(cid, s) for cid, s in lexical_hits if s >= BM25_GATE * strongest]
-    if mode == "dense" or not lexical_hits and mode == "hybrid":
-        ranked = reranker.rerank(query, dense) if reranker is not None else dense
-        return _limit_per_document(ranked, per_document)[:k]
-
-    by_id = {h.chunk_id: h for h in dense}
-    missing = [cid for cid, _ in lexical_hits if cid not in by_id]
-    for chunk_id, meta, text, chunk_vector in index.get(missing):
-        similarity = float(chunk_vector @ vector)
-        centroid = centroids.get(chunk_language(meta))
-        score = similarity - float(vector @ centroid) if centroid is not None else similarity
-        by_id[chunk_id] = Hit(chunk_id, text, score, meta, similarity)
-    fused = rrf(
-        [[h.chunk_id for h in dense], [cid for cid, _ in lexical_hits]],
-        [1.0, bm25_weight] if dense else [1.0, 1.0],
-    )
-    ordered = [
-        replace(by_id[cid], fused=fused[cid])
-        for cid in sorted(fused, key=fused.__getitem__, reverse=True)
-        if cid in by_id
-    ]
+    scored: dict[str, DenseMatch] = {m.chunk_id: m for m in dense}
+    fused: dict[str, float] = {}
+    if lexical_hits:
+        missing = [cid for cid, _ in lexical_hits if cid not in scored]
+        scored.update((m.chunk_id, m) for m in vectors.matches(missing, vector, centroids))
+        fused = rrf(
+            [[m.chunk_id for m in dense], [cid for cid, _ in lexical_hits]],
+            [1.0, bm25_weight] if dense else [1.0, 1.0],
+        )
+        order = sorted((c for c in fused if c in scored), key=fused.__getitem__, reverse=True)
+    else:
+        order = [m.chunk_id for m in dense]
+    if reranker is None:
+        # Only the chunks that will be shown are read back from Chroma.
+        order = _limit_per_document(order, scored, per_document)[:k]
+    hits = _hits(index, order, scored, fused)
     if reranker is not None:
-        ordered = reranker.rerank(query, ordered)
-    return _limit_per_document(ordered, per_document)[:k]
+        hits = reranker.rerank(query, hits)
+        kept = set(_limit_per_document([h.chunk_id for h in hits], scored, per_document)[:k])
+        hits = [h for h in hits if h.chunk_id in kept]
+    return hits
 
 
-def _limit_per_document(hits: list[Hit], per_document: int | None) -> list[Hit]:
+def _hits(
+    index: ChromaIndex, order: list[str], scored: dict[str, DenseMatch], fused: dict[str, float]
+) -> list[Hit]:
+    stored = {cid: (meta, text) for cid, meta, text in index.get_documents(order)}
+    return [
+        Hit(
+            cid,
+            stored[cid][1],
+            scored[cid].score,
+            stored[cid][0],
+            scored[cid].similarity,
+            fused.get(cid, 0.0),
+        )
+        for cid in order
+        if cid in stored
+    ]
+
+
+def _limit_per_document(
+    order: list[str], scored: dict[str, DenseMatch], per_document: int | None
+) -> list[str]:
     if per_document is None:
-        return hits
-    taken: Counter[str] = Counter()
+        return order
+    taken: Counter[tuple[str, str]] = Counter()
     kept = []
-    for hit in hits:
-        key = f"{hit.metadata.get('root')}|{hit.metadata.get('doc_id')}"
-        if taken[key] < per_document:
-            taken[key] += 1
-            kept.append(hit)
+    for chunk_id in order:
+        document = scored[chunk_id].document
+        if taken[document] < per_document:
+            taken[document] += 1
+            kept.append(chunk_id)
     return kept

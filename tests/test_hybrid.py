@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.filters import SearchFilters, asks_about_history, lexical_mask
+from retrieval.filters import SearchFilters, asks_about_history, filter_conditions
 from retrieval.search import rrf
 from retrieval.tokenize import tokenize
 
@@ -36,7 +36,7 @@ def test_tokenizer_handles_each_script() -> None:
 
 
 def test_bm25_follows_every_ingest_including_removals(services, fixture_kb: Path) -> None:  # type: ignore[no-untyped-def]
-    allowed = lexical_mask("manager", SearchFilters(include_expired=True))
+    allowed = filter_conditions("manager", SearchFilters(include_expired=True))
     assert (
         services.lexical.search("Elektrolyseur Pilotanlage", 5, allowed)[0][0].find(
             ":reports/munich.md:"
@@ -46,22 +46,61 @@ def test_bm25_follows_every_ingest_including_removals(services, fixture_kb: Path
     (fixture_kb / "reports" / "munich.md").unlink()
     services.ingestor().ingest([fixture_kb])
     assert not services.lexical.search("Elektrolyseur Pilotanlage", 5, allowed)
-    assert len(services.lexical._ids) == services.index.count()
+    assert services.lexical.state().size == services.index.count()
+    assert services.vectors.state().size == services.index.count()
 
 
-def test_bm25_is_rebuilt_when_it_fell_behind(services) -> None:  # type: ignore[no-untyped-def]
-    services.lexical.folder.joinpath("chunks.json").write_text(
-        '{"ids": [], "meta": {}, "sectors": []}'
+@pytest.mark.parametrize("copy", ["lexical", "vectors"])
+def test_a_copy_that_fell_behind_is_rebuilt(services, copy: str) -> None:  # type: ignore[no-untyped-def]
+    derived = getattr(services, copy)
+    derived.folder.joinpath("chunks.json").write_text(
+        '{"ids": [], "columns": {"categories": {}, "dates": {}, "sectors": []}}'
     )
-    services.lexical._ids = []
-    hits = services.lexical.search("研发用房", 3, lexical_mask("guest"))
-    assert hits and len(services.lexical._ids) == services.index.count()
+    derived.folder.joinpath("stamp").write_text("written by an interrupted run")
+    hits = services.search("研发用房", role="guest", k=3)
+    assert hits and derived.state().size == services.index.count()
+
+
+def _edit_in_another_process(services_factory, fixture_kb: Path, old: str, new: str) -> None:  # type: ignore[no-untyped-def]
+    report = fixture_kb / "reports" / "munich.md"
+    report.write_text(report.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    services_factory().ingestor().ingest([fixture_kb])
+
+
+def test_an_edit_ingested_by_another_process_is_found_at_once(
+    services, services_factory, fixture_kb: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # A running bot keeps its copies in memory. An ingest run elsewhere edits a report; the
+    # chunk count stays the same, so only the rebuild stamp tells the bot its copy is stale.
+    assert services.search("Elektrolyseur Pilotanlage", role="partner", k=1, mode="dense")
+    count = services.index.count()
+    _edit_in_another_process(
+        services_factory, fixture_kb, "Pilotanlage", "Pilotanlage mit Testfeld"
+    )
+    assert services.index.count() == count
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = services.search("Pilotanlage mit Testfeld", role="partner", k=3, mode=mode)
+        assert any("Testfeld" in h.text for h in hits), mode
+
+
+def test_a_restriction_made_by_another_process_applies_at_once(
+    services, services_factory, fixture_kb: Path
+) -> None:  # type: ignore[no-untyped-def]
+    assert services.search("Elektrolyseur Pilotanlage", role="partner", k=1, mode="dense")
+    _edit_in_another_process(
+        services_factory, fixture_kb, "visibility: partner", "visibility: internal"
+    )
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = services.search("Elektrolyseur Pilotanlage", role="partner", k=5, mode=mode)
+        assert not any(":reports/munich.md:" in h.chunk_id for h in hits), mode
 
 
 @pytest.mark.parametrize("role", ["guest", "partner", "staff"])
 def test_restricted_text_never_enters_the_bm25_candidates(services, role: str) -> None:  # type: ignore[no-untyped-def]
     assert (
-        services.lexical.search("CANARY-7731 Canary Robotics valuation", 50, lexical_mask(role))
+        services.lexical.search(
+            "CANARY-7731 Canary Robotics valuation", 50, filter_conditions(role)
+        )
         == []
     )
     assert not any(

@@ -50,7 +50,15 @@ def test_calibration_beats_raw_cosine_across_languages(sample_services) -> None:
     from retrieval.search import search
 
     question = "How much can a startup get from the AI computing power voucher?"
-    raw = search(sample_services.index, sample_services.embedder, question, role="guest", k=1)
+    raw = search(
+        sample_services.index,
+        sample_services.vectors,
+        sample_services.embedder,
+        question,
+        role="guest",
+        k=1,
+        mode="dense",
+    )
     calibrated = sample_services.search(question, role="guest", k=1, mode="dense")
     # Uncalibrated, an English translation of an unrelated policy wins on language alone.
     assert raw[0].metadata["language"] == "en"
