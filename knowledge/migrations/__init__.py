@@ -28,8 +28,13 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
+
+if TYPE_CHECKING:
+    # Imported where used: an up-to-date database must not pay for importing Alembic.
+    from alembic.config import Config
 
 HEAD = "0001"
 TABLE_MODULES = ("bot.conversations", "retrieval.calibration", "retrieval.embedding_cache")
@@ -59,7 +64,7 @@ def current_revision(conn: Connection) -> str | None:
     return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config() -> Config:
     """An Alembic Config for the packaged scripts (works from an installed wheel)."""
     from alembic.config import Config
 
