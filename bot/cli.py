@@ -26,6 +26,7 @@ from bot.services import Services, index_status
 from bot.settings import ConfigError, load_settings
 from knowledge.ingest import SAMPLES_DIR, IngestReport
 from knowledge.loaders import LoadError
+from knowledge.migrations import DatabaseSchemaError
 from retrieval.embeddings import EmbeddingError
 from retrieval.filters import SearchFilters
 from retrieval.index import IndexUnavailableError
@@ -39,7 +40,14 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
-_EXPECTED_ERRORS = (ConfigError, IndexUnavailableError, EmbeddingError, LoadError, ValueError)
+_EXPECTED_ERRORS = (
+    ConfigError,
+    IndexUnavailableError,
+    EmbeddingError,
+    LoadError,
+    DatabaseSchemaError,
+    ValueError,
+)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -1,37 +1,49 @@
-"""The SQL database (SQLite by default, any SQLAlchemy URL by DATABASE_URL)."""
+"""The SQL database (SQLite by default, any SQLAlchemy URL by DATABASE_URL, PostgreSQL
+through psycopg 3). Its schema is kept by the migrations in knowledge/migrations."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 metadata = MetaData()
 
+# psycopg2 is not a dependency: a plain postgresql:// URL (SQLAlchemy's default driver for it
+# is psycopg2) or a postgres:// one as many hosts hand out would otherwise fail to load.
+_PSYCOPG_ALIASES = ("postgresql", "postgres")
+
+
+def engine_url(url: str) -> URL:
+    """The URL as given, with a PostgreSQL URL that names no driver pointed at psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in _PSYCOPG_ALIASES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
 
 def make_engine(url: str) -> Engine:
-    """Create the engine and the tables this version knows."""
-    parsed = make_url(url)
+    """Create the engine and bring the database's schema to this version's (migrations)."""
+    from knowledge.migrations import upgrade
+
+    parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    engine = create_engine(parsed)
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
+            # First, so that switching a new file to WAL waits for a second process too.
+            cursor.execute("PRAGMA busy_timeout=10000")
             # WAL lets a reader (zbrain status) work while an ingest writes.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
-    # Importing the table modules registers them on `metadata`.
-    import bot.conversations  # noqa: F401
-    import retrieval.calibration  # noqa: F401
-    import retrieval.embedding_cache  # noqa: F401
-
-    metadata.create_all(engine)
+    upgrade(engine)
     return engine
 
 

