@@ -124,16 +124,18 @@ def postgres_url() -> Iterator[str]:
     if given:
         yield given
         return
+    # CI installs PostgreSQL and sets this, so a broken install fails instead of skipping.
+    unavailable = pytest.fail if os.environ.get("ZBRAIN_REQUIRE_POSTGRES") else pytest.skip
     bindir = find_bindir()
     if bindir is None:
-        pytest.skip(
+        unavailable(
             "PostgreSQL binaries (initdb, pg_ctl) not found on PATH or in "
             "/usr/lib/postgresql/*/bin: install postgresql or set ZBRAIN_TEST_POSTGRES_URL"
         )
     try:
         account = server_account()
     except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     with temporary_server(bindir, account) as url:
         yield url
 
