@@ -3,8 +3,11 @@
 Calibrated scores (similarity less the language baseline, see retrieval/calibration.py) still
 run lower for questions in languages the documents are not written in, so the threshold is
 per question language. A question whose key terms mostly appear in a retrieved passage is
-never refused on score alone. Thresholds were set on a hand-labelled set of 14 answerable and
-12 out-of-scope questions over the samples, asked as a guest (tests/benchmarks/bench_abstain.py);
+never refused on score alone, and the park terms it names (through the glossary, in Chinese
+and English) that a passage contains add to the score: a German question about the
+"Referenzmiete" is supported by a Chinese passage on 参考租金, while a question that names
+no park term at all needs a higher score. Thresholds, bonus and penalty were
+chosen on knowledge/samples/tuning.yaml, not on the golden set (see BENCHMARKS.md);
 `zbrain eval` measures them on any golden set.
 """
 
@@ -13,11 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.terms import overlap
+from knowledge.glossary import Glossary
 from retrieval.index import Hit
 
-THRESHOLDS = {"zh": 0.045, "en": 0.041, "de": 0.030, "fr": 0.040, "ko": 0.030, "he": 0.040}
+THRESHOLDS = {"zh": 0.046, "en": 0.031, "de": 0.038, "fr": 0.025, "ko": 0.029, "he": 0.034}
 DEFAULT_THRESHOLD = 0.040
 LEXICAL_RESCUE = 0.5
+GLOSSARY_BONUS = 0.02  # times the share of the question's glossary terms a passage contains
+# A question naming no park term at all (a passport, the weather) must be closer to pass.
+NO_TERM_PENALTY = 0.02
 # With a model to judge the sources, only clearly unrelated retrievals are refused up front.
 LLM_SLACK = 0.015
 
@@ -26,13 +33,25 @@ def threshold(language: str) -> float:
     return THRESHOLDS.get(language, DEFAULT_THRESHOLD)
 
 
-def lacks_support(question: str, language: str, hits: Sequence[Hit], *, slack: float = 0.0) -> bool:
+def lacks_support(
+    question: str,
+    language: str,
+    hits: Sequence[Hit],
+    *,
+    slack: float = 0.0,
+    glossary: Glossary | None = None,
+) -> bool:
     if not hits:
         return True
-    best_overlap = max(
-        overlap(question, f"{h.metadata.get('title', '')} {h.text}") for h in hits[:3]
-    )
-    if best_overlap >= LEXICAL_RESCUE:
+    passages = [f"{h.metadata.get('title', '')} {h.text}" for h in hits[:3]]
+    if max(overlap(question, p) for p in passages) >= LEXICAL_RESCUE:
         return False
-    best = max(h.score for h in hits[:3])
+    adjustment = 0.0
+    if glossary is not None:
+        terms = " ".join(glossary.expansions(question))
+        if terms:
+            adjustment = GLOSSARY_BONUS * max(overlap(terms, p) for p in passages)
+        elif not glossary.mentioned(question) and not glossary.mentioned(question, "sectors"):
+            adjustment = -NO_TERM_PENALTY
+    best = max(h.score for h in hits[:3]) + adjustment
     return best < threshold(language) - slack

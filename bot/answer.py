@@ -181,7 +181,7 @@ class AnswerService:
                 for _, q in queries
             ]
             unsupported = all(
-                lacks_support(q, lang, hits, slack=slack)
+                lacks_support(q, lang, hits, slack=slack, glossary=self.services.glossary)
                 for (lang, q), hits in zip(queries, lists, strict=True)
             )
             return Retrieval(_fuse(lists) if len(lists) > 1 else lists[0], unsupported)

@@ -467,5 +467,13 @@ def status(
         out.print(f"[dim]source folder[/] {escape(root)}: {count} documents")
 
 
+def _register_subcommands() -> None:
+    from bot.cli_leads import leads_app
+
+    app.add_typer(leads_app, name="leads")
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     app()

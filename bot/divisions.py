@@ -25,6 +25,8 @@ class Division:
     nodes: tuple[str, ...]
     contacts: tuple[dict[str, Any], ...]
     slack_channel: str = ""
+    partner_regions: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
     def name(self, language: str) -> str:
         return self.name_zh if language == "zh" else self.name_en
@@ -53,6 +55,8 @@ def load_divisions(path: Path | None = None) -> list[Division]:
                 nodes=tuple(item.get("nodes") or ()),
                 contacts=tuple(item.get("contacts") or ()),
                 slack_channel=str(item.get("slack_channel", "")),
+                partner_regions=tuple(str(r) for r in item.get("partner_regions") or ()),
+                languages=tuple(str(lang) for lang in item.get("languages") or ()),
             )
         )
     return divisions

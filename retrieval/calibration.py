@@ -99,7 +99,7 @@ class LanguageCalibration:
 
     def centroids(self) -> dict[str, np.ndarray]:
         """Per-language centroids, recomputed when the index changed since they were stored."""
-        current = self.index.count()
+        current = self.index.recent_count()
         if self._cached is not None and self._cached[0] == current:
             return self._cached[1]
         with self.engine.connect() as conn:

@@ -171,7 +171,7 @@ class DerivedIndex(Generic[State]):
 
     def state(self) -> State:
         """The current copy: kept, reloaded from disk or rebuilt, whichever is in step."""
-        current = self.index.count()
+        current = self.index.recent_count()
         try:
             stamp: str | None = (self.folder / "stamp").read_text(encoding="utf-8")
         except OSError:

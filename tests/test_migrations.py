@@ -87,8 +87,9 @@ def test_database_from_before_migrations_is_adopted_with_its_rows(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = create_engine(url)
-    # What the previous version's metadata.create_all left behind.
-    tables = None if made_before == "all tables" else [embedding_cache]
+    # What the version before migrations left behind with metadata.create_all.
+    baseline = [conversation_turns, language_stats, embedding_cache]
+    tables = baseline if made_before == "all tables" else [embedding_cache]
     target_metadata().create_all(old, tables=tables)
     with old.begin() as conn:
         conn.execute(
@@ -213,3 +214,22 @@ def test_plain_postgresql_url_and_concurrent_starts(postgres_schema_url: str) ->
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_an_upgrade_from_the_first_revision_keeps_every_row(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    engine = create_engine(url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    _fill(engine)
+    before = _counts(engine)
+    engine.dispose()
+
+    upgraded = make_engine(url)
+    assert _revision(upgraded) == HEAD
+    assert schema_diff(upgraded) == []
+    after = _counts(upgraded)
+    assert {name: after[name] for name in before} == before
+    assert inspect(upgraded).has_table("leads") and inspect(upgraded).has_table("lead_events")

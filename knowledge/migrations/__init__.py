@@ -36,8 +36,13 @@ if TYPE_CHECKING:
     # Imported where used: an up-to-date database must not pay for importing Alembic.
     from alembic.config import Config
 
-HEAD = "0001"
-TABLE_MODULES = ("bot.conversations", "retrieval.calibration", "retrieval.embedding_cache")
+HEAD = "0002"
+TABLE_MODULES = (
+    "bot.conversations",
+    "retrieval.calibration",
+    "retrieval.embedding_cache",
+    "knowledge.leads",
+)
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
 # Arbitrary but fixed: every zbrain process migrating one PostgreSQL database takes this lock.

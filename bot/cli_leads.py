@@ -1,0 +1,300 @@
+"""`zbrain leads ...`: the lead store from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot.services import Services
+from bot.settings import load_settings
+from knowledge.glossary import normalize
+from knowledge.lead_sheets import SheetError, export_rows, import_leads, write_csv, write_xlsx
+from knowledge.lead_store import LeadFilter
+from knowledge.leads import Lead, LeadError
+from knowledge.model import Role, parse_choice, visible_to
+
+leads_app = typer.Typer(
+    help="Project leads: list, show, import, export, match divisions, offer policies, summarise.",
+    no_args_is_help=True,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+RoleOption = Annotated[
+    str, typer.Option("--as", help="Act as staff or manager (managers also see contacts).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(2)
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+class LeadAccess:
+    """What a role may read of the leads: none for guests and partners (leads are internal
+    material), restricted leads and contact persons only for roles that read restricted."""
+
+    def __init__(self, role: str) -> None:
+        parsed = parse_choice(Role, role, "--as")
+        self.levels = {v.value for v in visible_to(parsed)}
+        if "internal" not in self.levels:
+            raise LeadError(f"role '{parsed.value}' may not see leads: they are internal material")
+        self.contacts = "restricted" in self.levels
+
+    def may_read(self, lead: Lead) -> bool:
+        return lead.visibility in self.levels
+
+    def shown(self, lead: Lead) -> Lead:
+        return lead if self.contacts else lead.without_contact()
+
+
+def open_services(quiet: bool = False) -> Services:
+    """Services with the samples in place on a fresh data dir (with a progress bar)."""
+    from bot.cli import _progress
+
+    services = Services(load_settings())
+    if services.index.count() == 0:
+        if not quiet:
+            err.print("[dim]Fresh data dir: loading the sample knowledge base and leads first.[/]")
+        with _progress("Loading samples") as update:
+            services.ensure_samples(update)
+    return services
+
+
+def _canonical(services: Services, list_name: str, value: str | None) -> str | None:
+    """A filter value in any language (慕尼黑, Wasserstoff) as the stored id."""
+    if value is None:
+        return None
+    return services.glossary.canonical(list_name, value) or normalize(value).replace(" ", "-")
+
+
+def _division_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from knowledge.lead_sheets import division_names
+
+    found = division_names().get(normalize(value))
+    if found is None:
+        raise LeadError(f"division {value!r} is not known (see divisions.yaml)")
+    return found
+
+
+def _money(lead: Lead) -> str:
+    if lead.investment_amount is None:
+        return ""
+    return f"{lead.investment_amount:,.0f} {lead.investment_currency or ''}".strip()
+
+
+def _lead_json(lead: Lead) -> dict[str, Any]:
+    data = lead.as_row()
+    for key in ("created_at", "updated_at", "stage_changed_at"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data
+
+
+@leads_app.command("list")
+def list_leads(
+    node: Annotated[str | None, typer.Option(help="Node: munich, 慕尼黑, ...")] = None,
+    stage: Annotated[str | None, typer.Option(help="Stage: negotiating, 洽谈中, ...")] = None,
+    division: Annotated[str | None, typer.Option(help="Assigned division.")] = None,
+    sector: Annotated[str | None, typer.Option(help="Sector: hydrogen, 氢能, ...")] = None,
+    text: Annotated[str | None, typer.Option(help="Company or title contains this.")] = None,
+    role: RoleOption = "staff",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List leads, newest id last."""
+    from bot.cli import _user_errors
+
+    with _user_errors():
+        access = LeadAccess(role)
+        services = open_services()
+        where = LeadFilter(
+            node=_canonical(services, "nodes", node),
+            stage=_canonical(services, "stages", stage),
+            division=_division_key(division),
+            sector=_canonical(services, "sectors", sector),
+            text=text,
+        )
+        found = [access.shown(lead) for lead in services.leads.list(where) if access.may_read(lead)]
+    if as_json:
+        typer.echo(json.dumps([_lead_json(lead) for lead in found], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(found)} leads")
+    for column in ("id", "company", "node", "stage", "sectors", "investment", "division"):
+        table.add_column(column)
+    for lead in found:
+        division_cell = lead.assigned_division or (
+            f"[dim]{lead.suggested_division}?[/]" if lead.suggested_division else ""
+        )
+        table.add_row(
+            lead.id,
+            escape(lead.company),
+            lead.node,
+            lead.stage,
+            ", ".join(lead.sectors),
+            _money(lead),
+            division_cell,
+        )
+    out.print(table)
+
+
+@leads_app.command("show")
+def show_lead(
+    lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
+    role: RoleOption = "staff",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One lead with every field and its history."""
+    from bot.cli import _user_errors
+
+    with _user_errors():
+        access = LeadAccess(role)
+        services = open_services()
+        lead = services.leads.require(lead_id)
+        if not access.may_read(lead):
+            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+        lead = access.shown(lead)
+        history = services.leads.history(lead.id)
+    if as_json:
+        data = _lead_json(lead)
+        data["history"] = [
+            {"at": e.at.isoformat(), "actor": e.actor, "field": e.field, "old": e.old, "new": e.new}
+            for e in history
+        ]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(f"[bold]{lead.id} · {escape(lead.display_title())}[/]")
+    rows = [
+        ("company", lead.company),
+        ("where", ", ".join(p for p in (lead.city, lead.country) if p)),
+        ("node", lead.node),
+        ("sectors", ", ".join(lead.sectors)),
+        ("stage", lead.stage),
+        ("investment", _money(lead)),
+        ("expected jobs", "" if lead.expected_jobs is None else str(lead.expected_jobs)),
+        ("needs", ", ".join(lead.needs)),
+        ("submitted by", lead.submitted_by),
+        ("visibility", lead.visibility),
+        ("assigned division", lead.assigned_division or "—"),
+        (
+            "suggested division",
+            f"{lead.suggested_division} ({lead.suggested_score:.2f})"
+            if lead.suggested_division and lead.suggested_score is not None
+            else "—",
+        ),
+    ]
+    if access.contacts:
+        rows.append(
+            (
+                "contact",
+                " · ".join(
+                    p for p in (lead.contact_name, lead.contact_email, lead.contact_phone) if p
+                ),
+            )
+        )
+    for label, value in rows:
+        if value:
+            out.print(f"  [dim]{label:>18}[/]  {escape(value)}")
+    if lead.summary:
+        out.print()
+        out.print(escape(lead.summary))
+    out.print("\n[bold]History[/]")
+    for event in history:
+        change = (
+            f"created ({event.new})"
+            if event.field == "created"
+            else f"{event.field}: {event.old!r} → {event.new!r}"
+        )
+        out.print(f"  {event.at:%Y-%m-%d %H:%M} {escape(event.actor)}: {escape(change)}")
+
+
+@leads_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A .xlsx or .csv file, header in row 1.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; change nothing.")
+    ] = False,
+    by: Annotated[str | None, typer.Option(help="Who imports (recorded in history).")] = None,
+) -> None:
+    """Import leads; rows are matched by id, else by company and node (no duplicates)."""
+    from bot.cli import _user_errors
+
+    with _user_errors():
+        services = open_services()
+        try:
+            report = import_leads(services.leads, file, _actor(by), dry_run=dry_run)
+        except SheetError as exc:
+            raise _fail(str(exc)) from None
+    verb = "would be" if report.dry_run else "were"
+    out.print(
+        f"{report.rows} rows read from {escape(str(file))}: "
+        f"{len(report.created)} {verb} created, {len(report.updated)} {verb} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.rejected)} rejected."
+    )
+    if report.unknown_columns:
+        out.print(f"[yellow]Ignored columns:[/] {escape(', '.join(report.unknown_columns))}")
+    for rejected in report.rejected:
+        out.print(f"[red]row {rejected.row}:[/] {escape(rejected.reason)}")
+    for label, ids in (("created", report.created), ("updated", report.updated)):
+        if ids:
+            out.print(f"[dim]{label}: {escape(', '.join(ids))}[/]")
+
+
+@leads_app.command("export")
+def export_command(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv (default) or xlsx.")] = "csv",
+    role: RoleOption = "staff",
+) -> None:
+    """Export every lead the role may read, one row per lead, header first."""
+    from bot.cli import _user_errors
+
+    with _user_errors():
+        if fmt not in ("csv", "xlsx"):
+            raise ValueError(f"--format {fmt!r} is not one of: csv, xlsx")
+        if fmt == "xlsx" and output is None:
+            raise ValueError("an xlsx export needs a file: -o leads.xlsx")
+        access = LeadAccess(role)
+        services = open_services(quiet=output is None)
+        found = [lead for lead in services.leads.list() if access.may_read(lead)]
+        rows = export_rows(found, with_contact=access.contacts)
+        if fmt == "xlsx":
+            assert output is not None
+            write_xlsx(rows, output)
+        elif output is None:
+            write_csv(rows, sys.stdout)
+        else:
+            # utf-8-sig: Excel then opens the Chinese text correctly.
+            with output.open("w", encoding="utf-8-sig", newline="") as stream:
+                write_csv(rows, stream)
+    if output is not None:
+        err.print(f"{len(found)} leads written to {escape(str(output))}")
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise LeadError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None

@@ -1,0 +1,364 @@
+"""Leads to and from spreadsheets (CSV, XLSX) with Chinese or English headers and values.
+
+Import reads every row, maps headers by name (企业 / Company) and values by the glossary
+(慕尼黑 → munich, 洽谈中 → negotiating, 氢能 → hydrogen), and reports each rejected row with
+its spreadsheet row number (the header is row 1) and the reason. A row names an existing lead
+by its id, or else by the same company at the same node, so importing a file twice updates
+and never duplicates. An empty cell leaves the stored value as it is: an export without the
+contact columns, edited and imported back, does not erase anyone's contact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from knowledge.glossary import Glossary, cached_glossary, normalize
+from knowledge.lead_store import LeadStore
+from knowledge.leads import CONTACT_FIELDS, Lead, LeadError, Stage, validate
+
+# Canonical field → header names people use (compared after normalize()).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "lead id", "lead", "编号", "线索编号", "线索id"),
+    "title": ("title", "project", "project name", "标题", "项目", "项目名称"),
+    "company": ("company", "company name", "企业", "公司", "企业名称", "公司名称"),
+    "country": ("country", "国家", "国别"),
+    "city": ("city", "城市"),
+    "node": ("node", "source node", "节点", "来源节点", "海外节点"),
+    "sectors": ("sectors", "sector", "industry", "领域", "行业", "产业", "产业领域"),
+    "stage": ("stage", "status", "阶段", "状态", "进展", "项目阶段"),
+    "investment_amount": (
+        "investment",
+        "investment amount",
+        "amount",
+        "投资额",
+        "投资金额",
+        "拟投资额",
+        "投资规模",
+    ),
+    "investment_currency": ("currency", "币种", "货币"),
+    "expected_jobs": ("expected jobs", "jobs", "预计就业", "就业人数", "新增就业"),
+    "needs": ("needs", "需求", "项目需求"),
+    "summary": ("summary", "description", "简介", "项目简介", "概要", "项目概况"),
+    "language": ("language", "语言"),
+    "contact_name": ("contact", "contact name", "联系人"),
+    "contact_email": ("email", "contact email", "e mail", "邮箱", "电子邮件"),
+    "contact_phone": ("phone", "contact phone", "telephone", "电话", "联系电话"),
+    "submitted_by": ("submitted by", "submitter", "提交人", "报送人"),
+    "visibility": ("visibility", "可见性", "密级"),
+    "assigned_division": ("division", "assigned division", "事业部", "承接事业部"),
+}
+EXPORT_FIELDS = tuple(HEADERS)
+_BY_HEADER = {normalize(name): f for f, names in HEADERS.items() for name in names}
+_LIST_SPLIT = re.compile(r"[,;，；、/|]+")
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY", "₪": "ILS", "₩": "KRW"}
+_UNITS = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9}
+_AMOUNT = re.compile(
+    r"^(?P<pre>[A-Za-z]{3}|[€$£¥￥₪₩])?\s*(?P<num>[\d.,\s]+?)\s*"
+    r"(?P<unit>万|亿|k|mn|m|million|bn)?\s*(?P<post>[A-Za-z]{3}|元|[€$£¥￥₪₩])?$",
+    re.IGNORECASE,
+)
+
+
+class SheetError(Exception):
+    """The file could not be read at all; the message says why."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    row: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+# ---------------------------------------------------------------------------- reading files
+def read_rows(path: Path) -> list[list[Any]]:
+    """All rows of the first sheet (or the CSV), header first."""
+    if not path.exists():
+        raise SheetError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path)
+    if suffix in (".csv", ".txt"):
+        return _csv_rows(path)
+    raise SheetError(f"{path}: unsupported file type {suffix or '(none)'}; use .csv or .xlsx")
+
+
+def _xlsx_rows(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise SheetError(f"{path}: not a readable Excel workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _csv_rows(path: Path) -> list[list[Any]]:
+    data = path.read_bytes()
+    # Excel saves UTF-8 CSV with a BOM, and CSV on Chinese Windows in GB18030.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError(f"{path}: not UTF-8 or GB18030 text")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+
+
+# ---------------------------------------------------------------------------- values
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def parse_amount(value: Any) -> tuple[float | None, str | None]:
+    """'EUR 12,000,000', '1,200万元', '€12m', 3500000 → (amount, currency or None)."""
+    if isinstance(value, int | float):
+        return float(value), None
+    text = _text(value)
+    if not text:
+        return None, None
+    match = _AMOUNT.match(text)
+    if not match:
+        raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'")
+    number = match["num"].replace(",", "").replace(" ", "")
+    try:
+        amount = float(number)
+    except ValueError:
+        raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'") from None
+    unit = (match["unit"] or "").lower()
+    amount *= _UNITS.get(unit, 1)
+    currency = None
+    for part in (match["pre"], match["post"]):
+        if part:
+            currency = "CNY" if part == "元" else _SYMBOLS.get(part, part.upper())
+    return amount, currency
+
+
+def _mapped(glossary: Glossary, list_name: str, value: str, what: str) -> str:
+    found = glossary.canonical(list_name, value)
+    if found is None:
+        known = ", ".join(e.id or "" for e in glossary.lists.get(list_name, []))
+        raise LeadError(f"{what} {value!r} is not known (known: {known})")
+    return found
+
+
+def _list(glossary: Glossary, list_name: str, value: str) -> list[str]:
+    # A sector or need the glossary does not know is kept as written, as a new slug.
+    items = [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()]
+    return [glossary.canonical(list_name, item) or item for item in items]
+
+
+def _division(divisions: dict[str, str], value: str) -> str:
+    found = divisions.get(normalize(value))
+    if found is None:
+        raise LeadError(
+            f"division {value!r} is not one of: {', '.join(sorted(set(divisions.values())))}"
+        )
+    return found
+
+
+def row_values(
+    cells: dict[str, str], glossary: Glossary, divisions: dict[str, str]
+) -> dict[str, Any]:
+    """A row's non-empty cells as Lead field values, or LeadError naming the bad cell."""
+    values: dict[str, Any] = {}
+    for name, cell in cells.items():
+        if not cell:
+            continue
+        if name == "node":
+            values[name] = _mapped(glossary, "nodes", cell, "node")
+        elif name == "stage":
+            try:
+                values[name] = Stage(cell.strip().lower()).value
+            except ValueError:
+                values[name] = _mapped(glossary, "stages", cell, "stage")
+        elif name in ("sectors", "needs"):
+            values[name] = _list(glossary, name, cell)
+        elif name == "investment_amount":
+            amount, currency = parse_amount(cell)
+            values[name] = amount
+            if currency and not cells.get("investment_currency"):
+                values["investment_currency"] = currency
+        elif name == "expected_jobs":
+            try:
+                values[name] = int(float(cell.replace(",", "")))
+            except ValueError:
+                raise LeadError(f"expected jobs {cell!r} is not a whole number") from None
+        elif name == "assigned_division":
+            values[name] = _division(divisions, cell)
+        elif name == "id":
+            values[name] = cell.strip().upper()
+        else:
+            values[name] = cell
+    return values
+
+
+# ---------------------------------------------------------------------------- import
+def _columns(header: Sequence[Any]) -> tuple[dict[int, str], list[str]]:
+    columns: dict[int, str] = {}
+    unknown: list[str] = []
+    for i, cell in enumerate(header):
+        name = _text(cell)
+        if not name:
+            continue
+        field_name = _BY_HEADER.get(normalize(name))
+        if field_name is None or field_name in columns.values():
+            unknown.append(name)
+        else:
+            columns[i] = field_name
+    return columns, unknown
+
+
+def import_leads(
+    store: LeadStore,
+    path: Path,
+    actor: str,
+    *,
+    dry_run: bool = False,
+    glossary: Glossary | None = None,
+    divisions: dict[str, str] | None = None,
+) -> ImportReport:
+    rows = read_rows(path)
+    if not rows or not any(_text(c) for c in rows[0]):
+        raise SheetError(f"{path}: the first row must be a header (company, node, ...)")
+    columns, unknown = _columns(rows[0])
+    missing = [f for f in ("company", "node") if f not in columns.values()]
+    if missing and "id" not in columns.values():
+        raise SheetError(
+            f"{path}: no column for {', '.join(missing)}; headers found: "
+            + ", ".join(_text(c) for c in rows[0] if _text(c))
+        )
+    glossary = glossary or cached_glossary()
+    divisions = divisions if divisions is not None else division_names()
+    report = ImportReport(unknown_columns=unknown, dry_run=dry_run)
+    existing = {lead.id: lead for lead in store.list()}
+    by_company = {(normalize(lead.company), lead.node): lead.id for lead in existing.values()}
+    claimed: dict[str, int] = {}
+    planned: list[Lead] = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = {name: _text(row[i]) if i < len(row) else "" for i, name in columns.items()}
+        if not any(cells.values()):
+            continue  # blank line
+        report.rows += 1
+        try:
+            values = row_values(cells, glossary, divisions)
+            lead = _merge(values, existing, by_company, store)
+            key = lead.id or f"{normalize(lead.company)}|{lead.node}"
+            if key in claimed:
+                raise LeadError(f"same lead as row {claimed[key]}")
+            claimed[key] = number
+        except LeadError as exc:
+            report.rejected.append(Rejected(number, str(exc)))
+            continue
+        planned.append(lead)
+    if dry_run:
+        for lead in planned:
+            status = _preview(lead, existing)
+            getattr(report, status).append(lead.id or f"(new) {lead.company}")
+        return report
+    for lead, status in store.save_many(planned, actor):
+        getattr(report, status).append(lead.id)
+    return report
+
+
+def _merge(
+    values: dict[str, Any],
+    existing: dict[str, Lead],
+    by_company: dict[tuple[str, str], str],
+    store: LeadStore,
+) -> Lead:
+    lead_id = values.get("id") or ""
+    if lead_id and lead_id not in existing and not values.get("company"):
+        raise LeadError(f"no lead {lead_id} to update, and no company to create it")
+    if not lead_id and values.get("company") and values.get("node"):
+        lead_id = by_company.get((normalize(values["company"]), values["node"]), "")
+    if lead_id in existing:
+        merged = replace(existing[lead_id], **{k: v for k, v in values.items() if k != "id"})
+    else:
+        if not values.get("company"):
+            raise LeadError("company is required")
+        if not values.get("node"):
+            raise LeadError("node is required")
+        merged = Lead(**{k: v for k, v in values.items() if k != "id"}, id=lead_id)
+    return validate(merged, store.nodes)
+
+
+def _preview(lead: Lead, existing: dict[str, Lead]) -> str:
+    before = existing.get(lead.id)
+    if before is None:
+        return "created"
+    return "unchanged" if validate(before) == lead else "updated"
+
+
+def division_names() -> dict[str, str]:
+    from bot.divisions import load_divisions
+
+    names: dict[str, str] = {}
+    for division in load_divisions():
+        for name in (division.key, division.name_zh, division.name_en):
+            names[normalize(name)] = division.key
+        # "环渤海" for "环渤海事业部", "Bohai Rim" for "Bohai Rim Division"
+        names[normalize(division.name_zh.removesuffix("事业部"))] = division.key
+        names[normalize(division.name_en.removesuffix(" Division"))] = division.key
+    return names
+
+
+# ---------------------------------------------------------------------------- export
+def export_rows(leads: Sequence[Lead], *, with_contact: bool) -> Iterator[list[Any]]:
+    """Header first, then one row per lead; contact columns only for who may read them."""
+    names = [f for f in EXPORT_FIELDS if with_contact or f not in CONTACT_FIELDS]
+    yield names
+    for lead in leads:
+        row = []
+        for name in names:
+            value = getattr(lead, name)
+            if isinstance(value, list):
+                value = ", ".join(value)
+            row.append("" if value is None else value)
+        yield row
+
+
+def write_csv(rows: Iterator[list[Any]], stream: io.TextIOBase | Any) -> None:
+    writer = csv.writer(stream)
+    for row in rows:
+        writer.writerow(row)
+
+
+def write_xlsx(rows: Iterator[list[Any]], path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("leads")
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
