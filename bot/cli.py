@@ -468,7 +468,7 @@ def status(
 
 
 def _register_subcommands() -> None:
-    from bot.cli_leads import leads_app
+    from bot.leads.cli import leads_app
 
     app.add_typer(leads_app, name="leads")
 

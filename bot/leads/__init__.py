@@ -1,0 +1,1 @@
+"""Leads in the core: division matching, policy offers, summaries, chat intake, digests."""
