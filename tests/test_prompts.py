@@ -10,6 +10,11 @@ VALUES = {
     "sources": '<source id="1">x</source>',
     "question": "질문",
     "history": "user: hi",
+    "lead": "H2 Motion GmbH (munich)",
+    "division": "Pearl River Delta Division",
+    "reasons": "sector focus matches: hydrogen",
+    "schema": "{}",
+    "description": "a fuel-cell maker",
 }
 
 
