@@ -38,7 +38,7 @@ class Assistant:
     def __init__(
         self,
         answers: AnswerService,
-        intake: Intake,
+        intake: Intake | None,
         *,
         summarise: Summarise | None = None,
         offer: Offer | None = None,
@@ -56,14 +56,15 @@ class Assistant:
         language = i18n.supported(self.answers.language_of(message) or detect_language(text))
         key = conversation_key(message.platform, message.conversation_id)
         actor = f"{message.platform}:{message.user_id}"
-        draft = self.intake.active(key)
-        if draft is not None:
-            yield await self.intake.handle(draft, text, role, actor)
-            return
-        description = starts_intake(text)
-        if description is not None:
-            yield await self.intake.start(key, message.user_id, language, description)
-            return
+        if self.intake is not None:
+            draft = self.intake.active(key)
+            if draft is not None:
+                yield await self.intake.handle(draft, text, role, actor)
+                return
+            description = starts_intake(text)
+            if description is not None:
+                yield await self.intake.start(key, message.user_id, language, description)
+                return
         glossary = self.answers.services.glossary
         wanted = summary_request(text, glossary, self.divisions)
         if wanted is not None and self.summarise is not None:
