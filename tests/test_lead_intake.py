@@ -155,3 +155,35 @@ def test_when_the_llm_fails_the_guided_form_takes_over(services) -> None:  # typ
         )
         chat = Chat(Intake(services, llm=LLMClient(settings)), language="zh")
         assert "企业名称是" in chat.say("新线索：一家以色列农业科技公司想在郑州做示范")
+
+
+def test_a_saved_lead_is_announced_to_its_division_channel(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels import FilePoster, PosterRegistry, read_posts
+    from bot.divisions import load_divisions
+    from bot.leads.announce import announcer
+
+    posters = PosterRegistry()
+    posters.register("#", FilePoster(tmp_path / "outbox"))
+    chat = Chat(Intake(services, announce=announcer(posters, load_divisions())))
+    chat.say("new lead: hydrogen refuelling start-up from Munich")
+    chat.say("H2 Motion GmbH")
+    while "Please check the draft" not in chat.replies[-1]:
+        chat.say("skip")
+    chat.say("yes")
+    posts = read_posts(tmp_path / "outbox")
+    assert [p["channel"] for p in posts] == ["#div-pearl"]
+    assert "新线索 L-0001：H2 Motion GmbH" in str(posts[0]["text"])
+    assert "产业方向匹配" in str(posts[0]["text"])
+
+
+def test_an_unserved_channel_does_not_lose_the_lead(services) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels import PosterRegistry
+    from bot.divisions import load_divisions
+    from bot.leads.announce import announcer
+
+    chat = Chat(Intake(services, announce=announcer(PosterRegistry(), load_divisions())))
+    chat.say("new lead: hydrogen refuelling start-up from Munich")
+    chat.say("H2 Motion GmbH")
+    while "Please check the draft" not in chat.replies[-1]:
+        chat.say("skip")
+    assert chat.say("yes").startswith("Saved as L-0001")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -75,7 +75,7 @@ class Intake:
         self,
         services: Services,
         llm: LLMClient | None = None,
-        announce: Callable[[Lead], None] | None = None,
+        announce: Callable[[Lead], Awaitable[None]] | None = None,
     ) -> None:
         self.services = services
         self.llm = llm
@@ -108,13 +108,13 @@ class Intake:
         if draft.step == "confirm":
             if _word(answer) not in YES:
                 return self._show(draft, note=say("confirm_or_cancel", draft.language))
-            return self._save_or_ask_duplicate(draft, role, actor)
+            return await self._save_or_ask_duplicate(draft, role, actor)
         if draft.step == "duplicate":
             word = _word(answer)
             if word in ADD or (draft.duplicate_of and draft.duplicate_of.lower() in word):
                 return self._merge(draft, actor)
             if word in NEW:
-                return self._create(draft, actor)
+                return await self._create(draft, actor)
             return Reply(say("add_or_new", draft.language), language=draft.language)
         try:
             self._take(draft, answer)
@@ -254,17 +254,17 @@ class Intake:
         )
 
     # ------------------------------------------------------------------ saving
-    def _save_or_ask_duplicate(self, draft: Draft, role: str, actor: str) -> Reply:
+    async def _save_or_ask_duplicate(self, draft: Draft, role: str, actor: str) -> Reply:
         lead = self._lead(draft, actor)
         twin = self._duplicate(lead)
         if twin is None:
-            return self._create(draft, actor)
+            return await self._create(draft, actor)
         if role not in ("staff", "manager"):
             # A partner must not learn what internal leads exist: saved as new, flagged inside.
             draft.values["summary"] = (
                 f"{draft.values.get('summary', '')}\n\n[possible duplicate of {twin.id}]".strip()
             )
-            return self._create(draft, actor)
+            return await self._create(draft, actor)
         draft.step, draft.duplicate_of = "duplicate", twin.id
         self.drafts.save(draft)
         language = draft.language
@@ -296,12 +296,12 @@ class Intake:
         index = int(np.argmax(similarity))
         return existing[index] if float(similarity[index]) >= DESCRIPTION_SIMILARITY else None
 
-    def _create(self, draft: Draft, actor: str) -> Reply:
+    async def _create(self, draft: Draft, actor: str) -> Reply:
         lead = self.services.leads.create(self._lead(draft, actor), actor)
         self.drafts.drop(draft.conversation)
         if self.announce is not None:
             try:
-                self.announce(lead)
+                await self.announce(lead)
             except Exception:  # an unreachable channel must not lose the saved lead
                 log.exception("announcing %s failed", lead.id)
         from bot.divisions import load_divisions
