@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select, text, true
+from sqlalchemy import Engine, and_, case, func, literal, select, text, true
 from sqlalchemy.dialects.postgresql import JSONB
 
 from knowledge.leads import CLOSED, PIPELINE, lead_events, leads
@@ -46,6 +46,9 @@ class SummaryFilter:
     since: dt.date | None = None  # period start; default today - 30 days
     period: str | None = None  # week | month | quarter
     stalled_days: int = STALLED_DAYS
+    # Visibility levels the asker may read (None: all). Staff must not learn even the count of
+    # restricted leads, so this applies to every figure, not only to the lists.
+    visibility: tuple[str, ...] | None = None
 
     def period_start(self, today: dt.date) -> dt.date:
         if self.since is not None:
@@ -124,6 +127,8 @@ def summarize(engine: Engine, where: SummaryFilter, today: dt.date | None = None
         conditions.append(leads.c.stage == where.stage)
     if where.sector:
         conditions.append(_has_sector(engine.dialect.name, where.sector))
+    if where.visibility is not None:
+        conditions.append(leads.c.visibility.in_(where.visibility))
     matching = and_(true(), *conditions)
     with engine.connect() as conn:
 
@@ -165,17 +170,23 @@ def summarize(engine: Engine, where: SummaryFilter, today: dt.date | None = None
                 .order_by(leads.c.updated_at, leads.c.id)
             ).scalars()
         )
+        # Ranked in SQL so only the few largest rows leave the database; id breaks ties so
+        # the ranking is the same on every run and every dialect.
+        in_cny = leads.c.investment_amount * case(
+            *[
+                (leads.c.investment_currency == code, literal(rate))
+                for code, rate in RANKING_RATES_TO_CNY.items()
+            ],
+            else_=literal(1.0),
+        )
         sized = conn.execute(
             select(
                 leads.c.id, leads.c.company, leads.c.investment_amount, leads.c.investment_currency
-            ).where(matching, leads.c.investment_amount.is_not(None))
-        ).all()
-        sized.sort(
-            key=lambda r: (
-                -(r.investment_amount or 0)
-                * RANKING_RATES_TO_CNY.get(str(r.investment_currency), 1.0)
             )
-        )
+            .where(matching, leads.c.investment_amount.is_not(None))
+            .order_by(in_cny.desc(), leads.c.id)
+            .limit(LARGEST)
+        ).all()
         unassigned = [
             {"id": r.id, "company": r.company, "suggested_division": r.suggested_division}
             for r in conn.execute(
@@ -203,7 +214,7 @@ def summarize(engine: Engine, where: SummaryFilter, today: dt.date | None = None
                 "amount": r.investment_amount,
                 "currency": r.investment_currency,
             }
-            for r in sized[:LARGEST]
+            for r in sized
         ],
         unassigned=unassigned,
         filters={
