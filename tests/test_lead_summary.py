@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import io
+import json
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from sqlalchemy import Engine
 
-from bot.leads.summary import SummaryFilter, summarize
+from bot.leads.chart import HEIGHT_PX, WIDTH_PX, summary_chart
+from bot.leads.narrative import narrative, numbers_in
+from bot.leads.reports import summary_reply
+from bot.leads.summary import LeadSummary, SummaryFilter, summarize
+from bot.llm import LLMClient
+from bot.settings import load_settings
 from knowledge.lead_store import LeadStore
 from knowledge.sql import make_engine
+from tests.fake_openai import FakeOpenAI, serve_fake_openai
 from tests.lead_summary_data import TODAY, Clock, build_history, expected_summary
 
 
@@ -97,3 +113,148 @@ def test_staff_figures_leave_out_restricted_leads_entirely(store: LeadStore) -> 
 def test_a_bad_period_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="period 'fortnight'"):
         SummaryFilter(period="fortnight").period_start(TODAY)
+
+
+# ---------------------------------------------------------------- narrative, chart, chat reply
+@pytest.fixture(scope="module")
+def history_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The history on SQLite, built once for the tests that only read it (a file, not
+    :memory:, because the chat reply summarises on a worker thread)."""
+    store = LeadStore(make_engine(f"sqlite:///{tmp_path_factory.mktemp('h') / 'leads.db'}"))
+    store.clock = Clock()
+    build_history(store)
+    return store.engine
+
+
+@pytest.fixture(scope="module")
+def full(history_engine: Engine) -> LeadSummary:
+    return summarize(history_engine, SummaryFilter(), TODAY)
+
+
+def _llm(base_url: str) -> LLMClient:
+    return LLMClient(
+        load_settings(
+            ZBRAIN_LLM_MODEL="fake-chat",
+            OPENAI_BASE_URL=base_url,
+            OPENAI_API_KEY="sk-test",
+            ZBRAIN_LLM_RETRIES=0,
+            ZBRAIN_LLM_TIMEOUT=5,
+        )
+    )
+
+
+def test_the_template_states_the_figures_plainly(full: LeadSummary) -> None:
+    text, mode = narrative(full, "en")
+    assert mode == "template"
+    assert text == (
+        "Leads matching: 12. By stage: new 4, contacted 2, visiting 2. "
+        "From 2026-11-01 to 2026-12-01: added 3, moved forward 2; "
+        "stalled (no change for 30 days or more) 2. "
+        "Largest by investment: Foxtrot Hydrogen, 50,000,000,000 KRW. "
+        "Awaiting a division: 6 (2 with a suggested one)."
+    )
+
+
+@pytest.mark.parametrize("language", ["zh", "en", "de", "fr", "ko", "he"])
+def test_every_number_in_the_template_comes_from_the_summary(
+    full: LeadSummary, language: str
+) -> None:
+    text, mode = narrative(full, language)
+    assert mode == "template"
+    # The two derived counts: leads that moved forward (L-0008 moved twice, counts once) and
+    # waiting leads that have a suggested division.
+    derived = {2.0}
+    allowed = numbers_in(json.dumps(full.as_json())) | {float(len(full.unassigned))} | derived
+    written = numbers_in(text)
+    assert written <= allowed
+    assert {12.0, 3.0, 6.0, 30.0, 50e9} <= written
+    assert "Foxtrot Hydrogen" in text
+
+
+def test_the_template_speaks_the_askers_language(full: LeadSummary, history_engine: Engine) -> None:
+    assert narrative(full, "zh")[0].startswith("符合条件的线索：12 条。按阶段：新线索 4、")
+    assert "50.000.000.000 KRW" in narrative(full, "de")[0]  # German groups with dots
+    assert "ממתינים לשיוך לאגף: 6" in narrative(full, "he")[0]
+    assert narrative(full, "ko")[0].startswith("조건에 맞는 리드: 12건.")
+    nothing = summarize(history_engine, SummaryFilter(node="paris"), TODAY)
+    assert narrative(nothing, "fr") == ("Aucune piste ne correspond à ces filtres.", "template")
+
+
+def test_an_llm_narrative_is_written_from_the_figures_in_the_askers_language(
+    full: LeadSummary,
+) -> None:
+    answer = "리드는 모두 12건이며, Foxtrot Hydrogen이 50,000,000,000 KRW로 가장 큽니다."
+    with serve_fake_openai(FakeOpenAI(responder=lambda body: answer)) as fake:
+        text, mode = narrative(full, "ko", _llm(fake.base_url))
+    assert (text, mode) == (answer, "llm")
+    [prompt] = fake.prompts_containing("<figures>")
+    assert "Korean (한국어)" in prompt
+    figures = json.loads(prompt.split("<figures>")[1].split("</figures>")[0])
+    assert figures["total_leads"] == 12 and figures["stalled_open_leads"] == 2
+    assert figures["by_stage"]["신규"] == 4  # names in the asker's language
+    assert figures["largest_by_investment"][0]["investment"] == "50,000,000,000 KRW"
+
+
+def test_an_llm_that_invents_a_number_gets_the_template_instead(full: LeadSummary) -> None:
+    invented = "There are 12 leads; the pipeline grew by 37% this month."
+    with serve_fake_openai(FakeOpenAI(responder=lambda body: invented)) as fake:
+        text, mode = narrative(full, "en", _llm(fake.base_url))
+    assert mode == "template" and text.startswith("Leads matching: 12.")
+
+
+def test_a_failing_llm_degrades_to_the_template(full: LeadSummary) -> None:
+    with serve_fake_openai(FakeOpenAI(failures=[500])) as fake:
+        text, mode = narrative(full, "fr", _llm(fake.base_url))
+    assert mode == "template" and text.startswith("Pistes correspondantes : 12.")
+    text, mode = narrative(full, "fr", _llm("http://127.0.0.1:9/v1"))  # nothing listening
+    assert mode == "template" and text.startswith("Pistes correspondantes : 12.")
+
+
+def _missing_glyphs(render: Callable[[], object]) -> list[str]:
+    """matplotlib reports a character its fonts cannot draw as a UserWarning ("Glyph 32447
+    (...) missing from font(s) DejaVu Sans.") and draws an empty box instead."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render()
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_the_glyph_check_sees_chinese_drawn_without_a_cjk_font() -> None:
+    def render() -> None:
+        with rc_context({"font.family": ["DejaVu Sans"]}):
+            figure = Figure()
+            FigureCanvasAgg(figure)
+            figure.suptitle("按阶段")
+            figure.savefig(io.BytesIO(), format="png")
+
+    assert _missing_glyphs(render)
+
+
+@pytest.mark.parametrize("language", ["zh", "ko", "he", "de"])
+def test_the_chart_draws_every_label_of_every_script(full: LeadSummary, language: str) -> None:
+    charts: list[bytes] = []
+    assert _missing_glyphs(lambda: charts.append(summary_chart(full, language))) == []
+    image = imread(io.BytesIO(charts[0]), format="png")
+    assert image.shape[:2] == (HEIGHT_PX, WIDTH_PX)
+
+
+def test_the_chat_reply_carries_narrative_figures_and_chart(history_engine: Engine) -> None:
+    reply = asyncio.run(summary_reply(history_engine, SummaryFilter(), "zh", TODAY, role="manager"))
+    assert reply.text.startswith("符合条件的线索：12 条。")
+    assert "按节点: 波士顿 4、剑桥 3、慕尼黑 3、特拉维夫 2" in reply.text
+    assert "L-0003 Cedar AI Ltd → 环渤海事业部" in reply.text
+    assert reply.language == "zh" and reply.mode == "extractive" and not reply.abstained
+    [chart] = reply.files
+    assert (chart.filename, chart.mime_type) == ("leads-summary.png", "image/png")
+    assert chart.content.startswith(b"\x89PNG")
+
+
+def test_staff_in_chat_never_see_restricted_leads_and_guests_see_nothing(
+    history_engine: Engine,
+) -> None:
+    staff = asyncio.run(summary_reply(history_engine, SummaryFilter(), "en", TODAY))
+    assert staff.text.startswith("Leads matching: 10.")
+    assert "Beacon Bio" not in staff.text and "Gimel" not in staff.text
+    guest = asyncio.run(summary_reply(history_engine, SummaryFilter(), "de", TODAY, role="guest"))
+    assert guest.abstained and not guest.files
+    assert guest.text.startswith("Leads sind interne Unterlagen")

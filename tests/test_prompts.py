@@ -10,6 +10,7 @@ VALUES = {
     "sources": '<source id="1">x</source>',
     "question": "질문",
     "history": "user: hi",
+    "figures": '{"total_leads": 3}',
 }
 
 
