@@ -23,6 +23,7 @@ from bot.llm import LLMClient
 from bot.settings import load_settings
 from knowledge.lead_store import LeadStore
 from knowledge.sql import make_engine
+from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
 from tests.lead_summary_data import TODAY, Clock, build_history, expected_summary
 
@@ -258,3 +259,84 @@ def test_staff_in_chat_never_see_restricted_leads_and_guests_see_nothing(
     guest = asyncio.run(summary_reply(history_engine, SummaryFilter(), "de", TODAY, role="guest"))
     assert guest.abstained and not guest.files
     assert guest.text.startswith("Leads sind interne Unterlagen")
+
+
+# ---------------------------------------------------------------- command line
+def test_cli_summary_figures_match_the_sample_leads(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    chart = tmp_path / "summary.png"
+    manager = run_cli(
+        "leads",
+        "summary",
+        "--json",
+        "--as",
+        "manager",
+        "--since",
+        "2019-10-01",
+        "--chart",
+        str(chart),
+        env=cli_env,
+        # The fresh data dir loads the samples first: quick once an earlier CLI test has
+        # filled the session's embedding cache, minutes on a busy machine when run alone.
+        timeout=900,
+    )
+    assert manager.returncode == 0, manager.stderr
+    # The records the command summarised, read back with the plain store API.
+    settings = load_settings(ZBRAIN_DATA_DIR=cli_env["ZBRAIN_DATA_DIR"])
+    store = LeadStore(make_engine(settings.resolved_database_url))
+    today = dt.date.today()
+    got = json.loads(manager.stdout)
+    want = expected_summary(store, SummaryFilter(since=dt.date(2019, 10, 1)), today)
+    assert {k: got[k] for k in want} == want
+    assert got["total"] == 35 and got["new"]  # the samples were submitted from 2019 on
+    assert got["narrative_mode"] == "template"
+    assert got["narrative"].startswith("Leads matching: 35.")
+    assert imread(str(chart)).shape[:2] == (HEIGHT_PX, WIDTH_PX)
+
+    # Filters in any language, as staff: restricted leads are not counted.
+    staff = run_cli(
+        "leads",
+        "summary",
+        "--json",
+        "--node",
+        "慕尼黑",
+        "--sector",
+        "Wasserstoff",
+        "--period",
+        "quarter",
+        "--lang",
+        "de",
+        env=cli_env,
+    )
+    assert staff.returncode == 0, staff.stderr
+    got = json.loads(staff.stdout)
+    where = SummaryFilter(
+        node="munich", sector="hydrogen", period="quarter", visibility=("internal", "public")
+    )
+    want = expected_summary(store, where, today)
+    assert {k: got[k] for k in want} == want and got["total"] > 0
+    assert got["narrative"].startswith(f"Passende Leads: {got['total']}.")
+
+    shown = run_cli("leads", "summary", "--lang", "zh", "--stage", "洽谈中", env=cli_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "符合条件的线索" in shown.stdout and "by stage" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--period", "fortnight"], "--period 'fortnight' is not one of: week, month, quarter"),
+        (["--since", "2026-02-30"], "--since '2026-02-30' is not a date (YYYY-MM-DD)"),
+        (["--since", "2026-01-01", "--period", "week"], "give --since or --period, not both"),
+        (["--as", "partner"], "role 'partner' may not see leads"),
+    ],
+)
+def test_cli_summary_refuses_bad_options_in_one_line(
+    cli_env: dict[str, str], options: list[str], message: str
+) -> None:
+    result = run_cli("leads", "summary", *options, env=cli_env)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {message}")
+    assert not Path(cli_env["ZBRAIN_DATA_DIR"]).exists()  # refused before loading anything
