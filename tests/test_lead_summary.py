@@ -6,6 +6,7 @@ import io
 import json
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,14 @@ def test_staff_figures_leave_out_restricted_leads_entirely(store: LeadStore) -> 
         *(lead["id"] for lead in staff.unassigned),
     }
     assert not shown & restricted
+
+
+def test_summaries_at_the_same_time_do_not_see_each_others_leads(store: LeadStore) -> None:
+    """Each summary copies its matching leads into a temporary table of its connection."""
+    alone = [summarize(store.engine, where, TODAY) for where in FILTERS]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda where: summarize(store.engine, where, TODAY), FILTERS))
+    assert together == alone
 
 
 def test_a_bad_period_is_refused_by_name() -> None:
