@@ -63,7 +63,11 @@ class Services:
 
     @cached_property
     def leads(self) -> LeadStore:
+        from bot.divisions import load_divisions
+        from bot.leads.matching import suggest_division
+
         store = LeadStore(self.engine)
+        store.suggester = suggest_division(load_divisions())
         store.listeners.append(self.index_leads)
         return store
 

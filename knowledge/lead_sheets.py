@@ -65,6 +65,9 @@ _AMOUNT = re.compile(
 )
 
 
+_EUROPEAN = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+
+
 class SheetError(Exception):
     """The file could not be read at all; the message says why."""
 
@@ -150,7 +153,10 @@ def parse_amount(value: Any) -> tuple[float | None, str | None]:
     match = _AMOUNT.match(text)
     if not match:
         raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'")
-    number = match["num"].replace(",", "").replace(" ", "")
+    number = match["num"].replace(" ", "")
+    if _EUROPEAN.match(number):  # 12.000.000 or 1.250,5: dots group thousands
+        number = number.replace(".", "").replace(",", ".")
+    number = number.replace(",", "")
     try:
         amount = float(number)
     except ValueError:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from knowledge.leads import (
+    CLOSED,
     DEFAULT_NODES,
     EDITABLE,
     LEAD_ID,
@@ -26,6 +27,12 @@ from knowledge.leads import (
 )
 
 Listener = Callable[[list[Lead]], None]
+# Fills in the suggested division of a lead about to be saved, given each division's open
+# workload; wired by the core (bot/leads/matching.py), which knows the divisions.
+Suggester = Callable[[Lead, dict[str, int]], Lead]
+
+
+_QUIET = {"suggested_score", "suggested_reasons"}
 
 
 def utcnow() -> dt.datetime:
@@ -80,6 +87,7 @@ class LeadStore:
         self.nodes = tuple(nodes)
         self.clock = clock
         self.listeners: list[Listener] = []
+        self.suggester: Suggester | None = None
 
     # ------------------------------------------------------------------ reading
     def get(self, lead_id: str) -> Lead | None:
@@ -131,6 +139,17 @@ class LeadStore:
             LeadEvent(r.lead_id, _aware(r.at) or r.at, r.actor, r.field, r.old, r.new) for r in rows
         ]
 
+    def workload(self) -> dict[str, int]:
+        """Open (not landed or dropped) leads per assigned division."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(leads.c.assigned_division, func.count())
+                .where(leads.c.assigned_division.is_not(None))
+                .where(leads.c.stage.not_in([s.value for s in CLOSED]))
+                .group_by(leads.c.assigned_division)
+            ).all()
+        return {str(division): int(n) for division, n in rows}
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(leads)).scalar() or 0)
@@ -170,10 +189,13 @@ class LeadStore:
         now = at or self.clock()
         results: list[tuple[Lead, str]] = []
         changed: list[Lead] = []
+        workload = self.workload() if self.suggester is not None else {}
         with self.engine.begin() as conn:
             next_number = self._next_number(conn)
             for item in items:
                 lead = validate(item, self.nodes)
+                if self.suggester is not None and not system:
+                    lead = self.suggester(lead, workload)
                 existing_row = None
                 if lead.id:
                     lead = replace(lead, id=lead.id.strip().upper())
@@ -213,7 +235,7 @@ class LeadStore:
                 names = [f.name for f in fields(Lead)]
                 editable = set(EDITABLE) | (
                     {"suggested_division", "suggested_score", "suggested_reasons"}
-                    if system
+                    if system or self.suggester is not None
                     else set()
                 )
                 diffs = {
@@ -223,6 +245,16 @@ class LeadStore:
                 }
                 if not diffs:
                     results.append((before, "unchanged"))
+                    continue
+                noted = {n: d for n, d in diffs.items() if n not in _QUIET}
+                if not noted:
+                    # Only the suggestion's score or wording moved (another lead was assigned,
+                    # so workloads changed): kept current, but not a change anyone made.
+                    quiet = replace(before, **{n: new for n, (_, new) in diffs.items()})
+                    conn.execute(
+                        leads.update().where(leads.c.id == quiet.id).values(**quiet.as_row())
+                    )
+                    results.append((quiet, "unchanged"))
                     continue
                 after = replace(before, **{n: new for n, (_, new) in diffs.items()}, updated_at=now)
                 if "stage" in diffs:
@@ -240,7 +272,7 @@ class LeadStore:
                             "old": _jsonable(old),
                             "new": _jsonable(new),
                         }
-                        for n, (old, new) in diffs.items()
+                        for n, (old, new) in noted.items()
                     ],
                 )
                 results.append((after, "updated"))

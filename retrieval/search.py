@@ -78,7 +78,8 @@ def search(
     if mode == "naive":
         return index.query(vector, k, search_where(role, filters))
     allowed = filter_conditions(role, filters)
-    fetch = k if per_document is None and mode == "dense" else min(max(k * 3, 20), 200)
+    # Each retriever looks deeper than k: fusion and the per-document limit need spare.
+    fetch = k if per_document is None and mode == "dense" else min(max(k * 3, 60), 200)
     centroids = calibration.centroids() if calibration is not None else {}
 
     # BM25 matches words, so a question in one language misses a document in another; the

@@ -11,6 +11,11 @@ VALUES = {
     "question": "질문",
     "history": "user: hi",
     "figures": '{"total_leads": 3}',
+    "lead": "H2 Motion GmbH (munich)",
+    "division": "Pearl River Delta Division",
+    "reasons": "sector focus matches: hydrogen",
+    "schema": "{}",
+    "description": "a fuel-cell maker",
 }
 
 

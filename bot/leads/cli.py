@@ -302,6 +302,67 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         raise LeadError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+@leads_app.command("match")
+def match_command(
+    lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
+    lang: Annotated[str, typer.Option(help="Reasons in this language (zh, en, ...).")] = "zh",
+    role: RoleOption = "staff",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rank the divisions for a lead, with reasons; the best is stored on the lead."""
+    import asyncio
+
+    from bot.cli import _user_errors
+    from bot.divisions import load_divisions
+    from bot.leads.matching import rank_divisions, rationale
+    from bot.llm import make_llm
+
+    with _user_errors():
+        access = LeadAccess(role)
+        services = open_services()
+        lead = services.leads.require(lead_id)
+        if not access.may_read(lead):
+            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+        ranked = rank_divisions(lead, load_divisions(), services.leads.workload())
+        if not ranked:
+            raise LeadError("no divisions are configured (divisions.yaml)")
+        best = ranked[0]
+        sentence = asyncio.run(rationale(make_llm(services.settings), lead, best, lang))
+        reasons = [r.as_json() for r in best.reasons]
+        if sentence:
+            reasons.append({"code": "llm", "items": sentence, "points": 0})
+        services.leads.set_suggestion(lead.id, best.division.key, round(best.score, 3), reasons)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "lead": lead.id,
+                    "suggested": best.division.key,
+                    "rationale": sentence,
+                    "ranking": [
+                        {
+                            "division": m.division.key,
+                            "score": round(m.score, 3),
+                            "reasons": [r.render(lang) for r in m.reasons],
+                        }
+                        for m in ranked
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    out.print(f"[bold]{lead.id} · {escape(lead.display_title())}[/]")
+    for place, match in enumerate(ranked, start=1):
+        out.print(f"{place}. [bold]{escape(match.division.name(lang))}[/]  score {match.score:.2f}")
+        for reason in match.reasons:
+            out.print(f"     · {escape(reason.render(lang))}")
+    if sentence:
+        out.print(f"\n{escape(sentence)}")
+    out.print(f"\n[dim]Stored on {lead.id}: suggested division {best.division.key}.[/]")
+
+
 def _summary_tables(summary: LeadSummary, language: str) -> list[Table]:
     from bot.leads.labels import division_name, name
 

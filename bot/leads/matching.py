@@ -7,11 +7,12 @@ current workload, so that among equals the less busy division is suggested.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.divisions import Division
+from bot.llm import LLMClient
 from knowledge.glossary import normalize
 from knowledge.leads import CLOSED, Lead
 
@@ -139,3 +140,48 @@ def rank_divisions(
         matches.append(DivisionMatch(division, sum(r.points for r in reasons), tuple(reasons)))
     order = {d.key: i for i, d in enumerate(divisions)}
     return sorted(matches, key=lambda m: (-round(m.score, 6), order[m.division.key]))
+
+
+def suggest_division(divisions: Sequence[Division]) -> Callable[[Lead, dict[str, int]], Lead]:
+    """The lead store's suggester: the best division, its score and reasons on the lead."""
+
+    def suggest(lead: Lead, workload: dict[str, int]) -> Lead:
+        ranked = rank_divisions(lead, divisions, workload)
+        if not ranked:
+            return lead
+        best = ranked[0]
+        return replace(
+            lead,
+            suggested_division=best.division.key,
+            suggested_score=round(best.score, 3),
+            suggested_reasons=[r.as_json() for r in best.reasons],
+        )
+
+    return suggest
+
+
+async def rationale(llm: LLMClient | None, lead: Lead, match: DivisionMatch, language: str) -> str:
+    """One sentence of rationale from the LLM; empty without one or when it fails (the
+    scorer's reasons stand on their own)."""
+    if llm is None:
+        return ""
+    import prompts
+    from bot import i18n
+    from bot.llm import LLMUnavailable
+
+    facts = (
+        f"{lead.company} ({lead.node}); sectors: {', '.join(lead.sectors) or '-'}; "
+        f"needs: {', '.join(lead.needs) or '-'}; {lead.city} {lead.country}".strip()
+    )
+    prompt = prompts.render(
+        "match_rationale.user",
+        language_name=i18n.language_name(language),
+        lead=facts,
+        division=f"{match.division.name_en} / {match.division.name_zh}",
+        reasons="; ".join(r.render("en") for r in match.reasons),
+    )
+    try:
+        text = await llm.complete([{"role": "user", "content": prompt}], max_tokens=120)
+    except LLMUnavailable:
+        return ""
+    return " ".join(text.split())

@@ -36,12 +36,13 @@ if TYPE_CHECKING:
     # Imported where used: an up-to-date database must not pay for importing Alembic.
     from alembic.config import Config
 
-HEAD = "0002"
+HEAD = "0003"
 TABLE_MODULES = (
     "bot.conversations",
     "retrieval.calibration",
     "retrieval.embedding_cache",
     "knowledge.leads",
+    "knowledge.lead_drafts",
 )
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"

@@ -40,6 +40,7 @@ ZH += _words("绿色通道 事业部")
 EN = _words("research subsidy rent relief talent housing hydrogen station chip tape-out")
 EN += _words("biomedicine clinical trial incubator guidance fund patent listing reward")
 EN += _words("equipment compute voucher overseas node project landing division")
+FETCH = 60  # candidates per retriever, as search() takes for k = 5
 VISIBILITY = ("public", "partner", "internal", "restricted")
 
 
@@ -153,9 +154,9 @@ def main() -> None:
             for query, vector in zip(queries, vectors, strict=True):
                 t0 = time.perf_counter()
                 centroids = calibration.centroids()
-                dense = matrix.search(vector, 20, allowed, centroids)
+                dense = matrix.search(vector, FETCH, allowed, centroids)
                 t1 = time.perf_counter()
-                lexical_hits = lexical.search(query, 20, allowed)
+                lexical_hits = lexical.search(query, FETCH, allowed)
                 t2 = time.perf_counter()
                 fused = rrf(
                     [[m.chunk_id for m in dense], [cid for cid, _ in lexical_hits]], [1.0, 0.3]

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from bot.leads.intake import Intake, starts_intake
+from bot.llm import LLMClient
+from bot.settings import load_settings
+from knowledge.leads import Lead
+from tests.fake_openai import FakeOpenAI, serve_fake_openai
+
+CONVERSATION = "telegram:4711"
+
+
+class Chat:
+    """A conversation with the intake, read like a transcript."""
+
+    def __init__(self, intake: Intake, role: str = "staff", language: str = "en") -> None:
+        self.intake, self.role, self.language = intake, role, language
+        self.replies: list[str] = []
+
+    def say(self, text: str) -> str:
+        draft = self.intake.active(CONVERSATION)
+        if draft is None:
+            description = starts_intake(text)
+            assert description is not None, f"not an intake trigger: {text}"
+            reply = asyncio.run(self.intake.start(CONVERSATION, "u1", self.language, description))
+        else:
+            reply = asyncio.run(self.intake.handle(draft, text, self.role, "telegram:u1"))
+        self.replies.append(reply.text)
+        return reply.text
+
+
+@pytest.fixture
+def services(services_factory):  # type: ignore[no-untyped-def]
+    return services_factory()
+
+
+def test_the_guided_form_asks_only_what_the_description_did_not_say(services) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(Intake(services), language="de")
+    first = chat.say("Neues Projekt: Wasserstoff-Start-up aus München, braucht ein Labor")
+    assert "Wie heißt das Unternehmen" in first
+    assert "Investition" in chat.say("H2 Motion GmbH")  # node, sector and need were given
+    assert "Arbeitsplätze" in chat.say("EUR 12.000.000")
+    assert "Ansprechpartner" in chat.say("60")
+    draft = chat.say("Anna Weber, anna.weber@example.de")
+    assert "Bitte prüfen Sie den Entwurf" in draft
+    assert "Unternehmen: H2 Motion GmbH" in draft and "Knoten: munich" in draft
+    assert "Branchen: hydrogen" in draft and "Bedarf: lab" in draft
+    saved = chat.say("ja")
+    assert saved.startswith("Gespeichert als L-0001") and "Pearl River Delta" in saved
+    lead = services.leads.require("L-0001")
+    assert (lead.company, lead.node, lead.sectors, lead.needs) == (
+        "H2 Motion GmbH", "munich", ["hydrogen"], ["lab"],
+    )  # fmt: skip
+    assert (lead.investment_amount, lead.investment_currency) == (12_000_000, "EUR")
+    assert lead.contact_email == "anna.weber@example.de" and lead.submitted_by == "telegram:u1"
+    assert lead.suggested_division == "pearl"
+    assert "München" in lead.summary
+    assert services.leads.history("L-0001")[0].actor == "telegram:u1"
+
+
+def test_a_bad_answer_is_asked_again_and_cancel_saves_nothing(services) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat(Intake(services))
+    chat.say("new lead")
+    chat.say("Negev Water Ltd")
+    retry = chat.say("Paris")
+    assert 'could not use "Paris"' in retry and "Which overseas node" in retry
+    assert "Which sectors" in chat.say("Tel Aviv")
+    assert "cancelled" in chat.say("cancel").lower()
+    assert services.leads.count() == 0 and Intake(services).active(CONVERSATION) is None
+
+
+def test_a_draft_survives_a_restart(services) -> None:  # type: ignore[no-untyped-def]
+    Chat(Intake(services)).say("new lead")
+    restarted = Chat(Intake(services))
+    assert "Which overseas node" in restarted.say("Isar Lab GmbH")
+
+
+def _draft_to_confirm(chat: Chat, company: str) -> None:
+    chat.say("new lead: a Munich maker of fuel cells for trucks, needs land")
+    chat.say(company)
+    for _ in range(4):  # investment, jobs, contact; sectors unless the glossary found them
+        if "Please check the draft" in chat.replies[-1]:
+            break
+        chat.say("skip")
+    assert "Please check the draft" in chat.replies[-1]
+
+
+def test_a_likely_duplicate_is_offered_before_saving(services) -> None:  # type: ignore[no-untyped-def]
+    services.leads.create(
+        Lead(company="H2 Motion GmbH", node="munich", sectors=["clean-tech"], summary="Trucks."),
+        "munich-node",
+    )
+    chat = Chat(Intake(services))
+    _draft_to_confirm(chat, "H2 Motion")
+    question = chat.say("yes")
+    assert "This looks like L-0001 (H2 Motion GmbH)" in question
+    assert "Added to L-0001" in chat.say("add")
+    merged = services.leads.require("L-0001")
+    assert services.leads.count() == 1
+    assert merged.sectors == ["clean-tech"] and merged.needs == ["land"]
+    assert "fuel cells" in merged.summary
+
+    other = Chat(Intake(services))
+    _draft_to_confirm(other, "H2 Motion")
+    other.say("yes")
+    assert other.say("new").startswith("Saved as L-0002")
+
+
+def test_a_partner_is_not_told_about_internal_leads(services) -> None:  # type: ignore[no-untyped-def]
+    services.leads.create(Lead(company="H2 Motion GmbH", node="munich"), "munich-node")
+    chat = Chat(Intake(services), role="partner")
+    _draft_to_confirm(chat, "H2 Motion")
+    saved = chat.say("yes")
+    assert saved.startswith("Saved as L-0002") and "L-0001" not in saved
+    assert "possible duplicate of L-0001" in services.leads.require("L-0002").summary
+
+
+def test_with_an_llm_the_description_is_read_into_the_draft(services) -> None:  # type: ignore[no-untyped-def]
+    extracted = {
+        "company": "Negev Water Ltd",
+        "node": "Tel Aviv",
+        "sectors": ["agritech"],
+        "investment_amount": 3500000,
+        "investment_currency": "usd",
+        "expected_jobs": 25,
+        "needs": ["lab", "land"],
+        "city": "Beersheba",
+    }
+    fake = FakeOpenAI(responder=lambda body: "```json\n" + json.dumps(extracted) + "\n```")
+    with serve_fake_openai(fake):
+        settings = load_settings(
+            OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="k", ZBRAIN_LLM_MODEL="m"
+        )
+        chat = Chat(Intake(services, llm=LLMClient(settings)))
+        first = chat.say("new lead: Negev Water (Beersheba) wants a pilot for drip irrigation")
+    assert "Contact person" in first  # everything else was in the description
+    assert "drip irrigation" in fake.prompts_containing("JSON schema")[0]
+    draft = chat.say("skip")
+    assert "Investment: 3,500,000 USD" in draft and "Node: tel-aviv" in draft
+    assert chat.say("yes").startswith("Saved as L-0001")
+    assert services.leads.require("L-0001").city == "Beersheba"
+
+
+def test_when_the_llm_fails_the_guided_form_takes_over(services) -> None:  # type: ignore[no-untyped-def]
+    with serve_fake_openai(FakeOpenAI(failures=[500] * 10)) as fake:
+        settings = load_settings(
+            OPENAI_BASE_URL=fake.base_url,
+            OPENAI_API_KEY="k",
+            ZBRAIN_LLM_MODEL="m",
+            ZBRAIN_LLM_RETRIES=0,
+        )
+        chat = Chat(Intake(services, llm=LLMClient(settings)), language="zh")
+        assert "企业名称是" in chat.say("新线索：一家以色列农业科技公司想在郑州做示范")
