@@ -10,6 +10,7 @@ VALUES = {
     "sources": '<source id="1">x</source>',
     "question": "질문",
     "history": "user: hi",
+    "figures": '{"total_leads": 3}',
     "lead": "H2 Motion GmbH (munich)",
     "division": "Pearl River Delta Division",
     "reasons": "sector focus matches: hydrogen",

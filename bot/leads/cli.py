@@ -6,6 +6,7 @@ import datetime as dt
 import getpass
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,12 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFilter, summarize
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.glossary import normalize
 from knowledge.lead_sheets import SheetError, export_rows, import_leads, write_csv, write_xlsx
 from knowledge.lead_store import LeadFilter
-from knowledge.leads import Lead, LeadError
+from knowledge.leads import Lead, LeadError, Stage
 from knowledge.model import Role, parse_choice, visible_to
 
 leads_app = typer.Typer(
@@ -359,3 +361,148 @@ def match_command(
     if sentence:
         out.print(f"\n{escape(sentence)}")
     out.print(f"\n[dim]Stored on {lead.id}: suggested division {best.division.key}.[/]")
+
+
+def _summary_tables(summary: LeadSummary, language: str) -> list[Table]:
+    from bot.leads.labels import division_name, name
+
+    groups = (
+        ("stage", summary.by_stage, lambda k: name("stages", k, language)),
+        ("node", summary.by_node, lambda k: name("nodes", k, language)),
+        ("sector", summary.by_sector, lambda k: name("sectors", k, language)),
+        ("division", summary.by_division, lambda k: division_name(k, language)),
+    )
+    tables = []
+    for title, counts, named in groups:
+        table = Table(title=f"by {title}", title_justify="left")
+        table.add_column(title)
+        table.add_column("leads", justify="right")
+        for key, count in counts.items():
+            table.add_row(escape(named(key)), str(count), style=None if count else "dim")
+        tables.append(table)
+    return tables
+
+
+def _print_summary(summary: LeadSummary, language: str, text: str, mode: str) -> None:
+    from rich.columns import Columns
+
+    from bot.leads.labels import division_name
+    from bot.leads.narrative import amount_text
+
+    scope = ", ".join(f"{k}={v}" for k, v in summary.filters.items())
+    out.print(
+        f"[bold]{summary.total} leads[/] · {summary.period_start} → {summary.period_end}"
+        f" [dim]({escape(scope)})[/]"
+    )
+    out.print(Columns(_summary_tables(summary, language), padding=(0, 3)))
+    stalled_days = summary.filters.get("stalled_days")
+    lists = (
+        (f"new ({len(summary.new)})", ", ".join(summary.new)),
+        (
+            f"advanced ({len(summary.advanced)})",
+            ", ".join(f"{m['id']} {m['from']}→{m['to']}" for m in summary.advanced),
+        ),
+        (
+            f"stalled, no change in {stalled_days} days ({len(summary.stalled)})",
+            ", ".join(summary.stalled),
+        ),
+    )
+    for label, value in lists:
+        out.print(f"[bold]{escape(label)}:[/] {escape(value) or '—'}")
+    if summary.largest:
+        largest = Table(title="largest by investment", title_justify="left")
+        for column in ("id", "company", "investment"):
+            largest.add_column(column, justify="right" if column == "investment" else "left")
+        for lead in summary.largest:
+            amount = amount_text(lead["amount"], lead["currency"], language)
+            largest.add_row(lead["id"], escape(lead["company"]), amount)
+        out.print(largest)
+    if summary.unassigned:
+        waiting = Table(
+            title=f"awaiting a division ({len(summary.unassigned)})", title_justify="left"
+        )
+        for column in ("id", "company", "suggested division"):
+            waiting.add_column(column)
+        for lead in summary.unassigned:
+            suggested = lead.get("suggested_division")
+            waiting.add_row(
+                lead["id"],
+                escape(lead["company"]),
+                escape(division_name(suggested, language)) if suggested else "—",
+            )
+        out.print(waiting)
+    out.print()
+    out.print(escape(text))
+    out.print(f"[dim]({'written by the language model' if mode == 'llm' else 'template'})[/]")
+
+
+@leads_app.command("summary")
+def summary_command(
+    since: Annotated[
+        str | None, typer.Option(help="Period start, YYYY-MM-DD (default: 30 days ago).")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="week, month or quarter, ending today (or --since).")
+    ] = None,
+    node: Annotated[str | None, typer.Option(help="Node: munich, 慕尼黑, ...")] = None,
+    division: Annotated[str | None, typer.Option(help="Assigned division.")] = None,
+    sector: Annotated[str | None, typer.Option(help="Sector: hydrogen, 氢能, ...")] = None,
+    stage: Annotated[str | None, typer.Option(help="Stage: negotiating, 洽谈中, ...")] = None,
+    stalled_days: Annotated[
+        int,
+        typer.Option("--stalled-days", min=1, help="Stalled: an open lead unchanged this long."),
+    ] = STALLED_DAYS,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of names and narrative: zh en de fr ko he.")
+    ] = "en",
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Also write the chart to this PNG file.")
+    ] = None,
+    role: RoleOption = "staff",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Lead figures for managers: counts by stage, node, sector and division; new, advanced
+    and stalled leads; the largest; those awaiting a division; a short narrative."""
+    from bot.cli import _user_errors
+    from bot.i18n import LANGUAGE_NAMES
+    from bot.leads.chart import summary_chart
+    from bot.leads.narrative import narrative
+    from bot.llm import make_llm
+
+    with _user_errors():
+        access = LeadAccess(role)
+        if since is not None and period is not None:
+            raise LeadError("give --since or --period, not both")
+        period = period.strip().lower() if period is not None else None
+        if period is not None and period not in PERIOD_DAYS:
+            raise LeadError(f"--period {period!r} is not one of: {', '.join(PERIOD_DAYS)}")
+        if lang not in LANGUAGE_NAMES:
+            raise LeadError(f"--lang {lang!r} is not one of: {', '.join(LANGUAGE_NAMES)}")
+        where = SummaryFilter(
+            since=_parse_day(since, "--since"),
+            period=period,
+            stalled_days=stalled_days,
+            division=_division_key(division),
+            visibility=tuple(sorted(access.levels)),
+        )
+        services = open_services(quiet=as_json)
+        stage_key = _canonical(services, "stages", stage)
+        if stage_key is not None and stage_key not in {s.value for s in Stage}:
+            raise LeadError(f"stage {stage!r} is not one of: {', '.join(Stage)}")
+        where = replace(
+            where,
+            node=_canonical(services, "nodes", node),
+            sector=_canonical(services, "sectors", sector),
+            stage=stage_key,
+        )
+        summary = summarize(services.engine, where)
+        text, mode = narrative(summary, lang, make_llm(services.settings))
+        if chart is not None:
+            chart.write_bytes(summary_chart(summary, lang))
+    if as_json:
+        data = {**summary.as_json(), "narrative": text, "narrative_mode": mode}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary, lang, text, mode)
+    if chart is not None:
+        err.print(f"chart written to {escape(str(chart))}")

@@ -1,0 +1,55 @@
+"""Names of stages, nodes, sectors and divisions in the asker's language, for summaries.
+
+Stored records carry canonical ids (negotiating, munich, hydrogen, bohai); people read the
+glossary's first name for the id in their language. Divisions take their official zh/en names
+from divisions.yaml, the other languages from the glossary's `divisions` list.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot import i18n
+from bot.divisions import load_divisions
+from knowledge.glossary import Glossary, cached_glossary
+
+UNASSIGNED = "unassigned"
+_UNASSIGNED_NAMES = {
+    "zh": "未分配",
+    "en": "unassigned",
+    "de": "nicht zugewiesen",
+    "fr": "non attribuées",
+    "ko": "미배정",
+    "he": "לא שויכו",
+}
+
+
+def _first_name(glossary: Glossary, list_name: str, key: str, language: str) -> str | None:
+    for entry in glossary.lists.get(list_name, []):
+        if entry.id == key:
+            names = entry.names.get(language) or entry.names.get("en") or ()
+            return names[0] if names else None
+    return None
+
+
+def name(list_name: str, key: str, language: str, glossary: Glossary | None = None) -> str:
+    """The id's name in the language (a stage, node or sector); the id itself when the
+    glossary does not know it, so a new sector still shows up instead of vanishing."""
+    language = i18n.supported(language)
+    return _first_name(glossary or cached_glossary(), list_name, key, language) or key
+
+
+@cache
+def _division_names() -> dict[str, tuple[str, str]]:
+    return {d.key: (d.name_zh, d.name_en) for d in load_divisions()}
+
+
+def division_name(key: str, language: str, glossary: Glossary | None = None) -> str:
+    language = i18n.supported(language)
+    if key == UNASSIGNED:
+        return _UNASSIGNED_NAMES[language]
+    official = _division_names().get(key)
+    if official is not None and language in ("zh", "en"):
+        return official[0] if language == "zh" else official[1]
+    found = _first_name(glossary or cached_glossary(), "divisions", key, language)
+    return found or (official[1] if official else key)
