@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,13 @@ from bot.llm import LLMClient
 from bot.messages import Reply
 from bot.settings import load_settings
 from knowledge.leads import Lead
+from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
 
 # Pinned so that what is current does not move with the calendar: the listing reward
 # (2023–2025) has expired by then, every other sample policy is in force.
 TODAY = dt.date(2026, 6, 1)
+REPO = Path(__file__).resolve().parents[1]
 POLICY_LINE = re.compile(
     r"^\s+- (?P<title>.+?)(?: \([^()]*〔\d{4}〕[^()]*\))?: (?P<quote>.+) \[\d+\]$"
 )
@@ -189,3 +193,32 @@ def test_a_failing_model_gives_the_extractive_sheet(sample_services) -> None:  #
     assert reply.mode == "extractive"
     assert "Excerpts from the knowledge base, quoted as written" in reply.text
     assert "前两年免租、后三年减半" in reply.text and reply.citations
+
+
+def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The session's sample database holds the embeddings of every sample text; a copy of it
+    # as the child's embedding cache spares the fresh data dir embedding them all again.
+    cache = tmp_path / "embedding-cache.db"
+    source, target = sqlite3.connect(sample_services.engine.url.database), sqlite3.connect(cache)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    env = {
+        **cli_env,
+        "ZBRAIN_EMBEDDING_CACHE_URL": f"sqlite:///{cache}",
+        # The child imports the code under test even when another checkout is installed.
+        "PYTHONPATH": str(REPO),
+    }
+    result = run_cli(
+        "leads", "offer", "L-0005", "--as", "partner", "--lang", "de", "--json", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["company"] == "Charlesgate Cell Therapeutics, Inc." and data["language"] == "de"
+    assert data["sheet"].startswith("Förderangebote für Charlesgate Cell Therapeutics, Inc.")
+    assert data["citations"] and {c["visibility"] for c in data["citations"]} == {"public"}
+    assert "h.zhao@example.com" not in result.stdout and "Helen Zhao" not in result.stdout
+    refused = run_cli("leads", "offer", "L-0001", "--as", "staff", env=env)
+    assert refused.returncode == 2 and "only managers" in refused.stderr

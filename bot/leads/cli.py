@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.leads.offer import forwardable, offer_sheet
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.glossary import normalize
@@ -298,3 +299,73 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise LeadError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _lead_for_offer(services: Services, lead_id: str, role: str) -> Lead:
+    """The lead as the role may use it for an offer. A partner may ask for one, to forward
+    it to the company, but gets only the company's name, sectors and needs; restricted
+    leads stay with managers whoever asks."""
+    parsed = parse_choice(Role, role, "--as")
+    lead = services.leads.require(lead_id)
+    if parsed is Role.PARTNER:
+        if lead.visibility != "internal":
+            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+        return forwardable(lead)
+    access = LeadAccess(role)
+    if not access.may_read(lead):
+        raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+    return access.shown(lead)
+
+
+@leads_app.command("offer")
+def offer_command(
+    lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="staff, manager or partner. A partner's sheet uses public and partner "
+            "policies only and names nothing of the lead but the company, to forward as is.",
+        ),
+    ] = "staff",
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Sheet language: zh, en, de, fr, ko, he (default: the lead's)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The current park policies that fit a lead's sectors and needs, with figures and
+    sources: what the park can offer the project."""
+    from adapters.terminal import citation_lines
+    from bot import i18n
+    from bot.cli import _user_errors
+    from bot.llm import make_llm
+
+    with _user_errors():
+        if lang is not None and lang not in i18n.LANGUAGE_NAMES:
+            raise ValueError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
+        services = open_services(quiet=as_json)
+        lead = _lead_for_offer(services, lead_id, role)
+        reply = offer_sheet(
+            services,
+            lead,
+            role=role,
+            language=lang or lead.language,
+            llm=make_llm(services.settings),
+        )
+    if as_json:
+        data = {
+            "lead": lead.id,
+            "company": lead.company,
+            "sheet": reply.text,
+            "language": reply.language,
+            "mode": reply.mode,
+            "citations": [c.__dict__ for c in reply.citations],
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(escape(reply.text))
+    if reply.citations:
+        out.print(f"\n[bold]{i18n.text('sources', reply.language)}[/]")
+        for line in citation_lines(reply):
+            out.print(escape(line))
