@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -9,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot.leads.offer import offer_sheet
+from bot.leads.offer import chat_offer, offer_sheet
 from bot.llm import LLMClient
 from bot.messages import Reply
 from bot.settings import load_settings
-from knowledge.leads import Lead
+from knowledge.leads import Lead, LeadError
 from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
 
@@ -193,6 +194,18 @@ def test_a_failing_model_gives_the_extractive_sheet(sample_services) -> None:  #
     assert reply.mode == "extractive"
     assert "Excerpts from the knowledge base, quoted as written" in reply.text
     assert "前两年免租、后三年减半" in reply.text and reply.citations
+
+
+def test_chat_offer_hook_follows_who_asks(sample_services) -> None:  # type: ignore[no-untyped-def]
+    offer = chat_offer(sample_services)
+    reply = asyncio.run(offer("l-0005", "partner", "fr"))
+    assert reply.text.startswith("Mesures de soutien pour Charlesgate Cell Therapeutics, Inc.")
+    assert reply.citations and "Dr. Helen Zhao" not in reply.text
+    with pytest.raises(LeadError, match="only managers"):
+        asyncio.run(offer("L-0001", "staff", "en"))  # restricted
+    with pytest.raises(LeadError, match="guests"):
+        asyncio.run(offer("L-0005", "guest", "en"))
+    assert asyncio.run(offer("L-0001", "manager", "en")).citations
 
 
 def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.leads.offer import forwardable, offer_sheet
+from bot.leads.offer import lead_for_offer, offer_sheet
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.glossary import normalize
@@ -301,22 +301,6 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         raise LeadError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _lead_for_offer(services: Services, lead_id: str, role: str) -> Lead:
-    """The lead as the role may use it for an offer. A partner may ask for one, to forward
-    it to the company, but gets only the company's name, sectors and needs; restricted
-    leads stay with managers whoever asks."""
-    parsed = parse_choice(Role, role, "--as")
-    lead = services.leads.require(lead_id)
-    if parsed is Role.PARTNER:
-        if lead.visibility != "internal":
-            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
-        return forwardable(lead)
-    access = LeadAccess(role)
-    if not access.may_read(lead):
-        raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
-    return access.shown(lead)
-
-
 @leads_app.command("offer")
 def offer_command(
     lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
@@ -325,7 +309,7 @@ def offer_command(
         typer.Option(
             "--as",
             help="staff, manager or partner. A partner's sheet uses public and partner "
-            "policies only and names nothing of the lead but the company, to forward as is.",
+            "policies only; no sheet names anything of the lead but the company.",
         ),
     ] = "staff",
     lang: Annotated[
@@ -345,7 +329,7 @@ def offer_command(
         if lang is not None and lang not in i18n.LANGUAGE_NAMES:
             raise ValueError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
         services = open_services(quiet=as_json)
-        lead = _lead_for_offer(services, lead_id, role)
+        lead = lead_for_offer(services, lead_id, role)
         reply = offer_sheet(
             services,
             lead,

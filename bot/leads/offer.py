@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -27,7 +27,8 @@ from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Reply
 from bot.services import Services
 from knowledge.glossary import Glossary
-from knowledge.leads import Lead
+from knowledge.leads import Lead, LeadError
+from knowledge.model import Role, parse_choice
 from retrieval.filters import SearchFilters, role_levels, search_where, where_all
 from retrieval.index import Hit
 
@@ -198,8 +199,8 @@ def _text(key: str, language: str, **values: str) -> str:
 
 
 def forwardable(lead: Lead) -> Lead:
-    """The lead as an offer for a partner sees it: the company and what it asks for, nothing
-    of the park's own record (contact, investment, notes, stage)."""
+    """What an offer sheet may use of a lead: the company and what it asks for, nothing of
+    the park's own record (contact, investment, notes, stage), whoever asks."""
     return Lead(
         company=lead.company,
         node=lead.node,
@@ -525,11 +526,9 @@ def extractive_body(
             offer = plan.offers[key]
             doc_number = offer.metadata.get("doc_number")
             title = f"{offer.title} ({doc_number})" if doc_number else offer.title
-            lines.append(f"  - {title}: {_joined(offer.sentences)} [{number[key]}]")
+            lines.append(f" - {title}: {_joined(offer.sentences)} [{number[key]}]")
         if elsewhere:
-            lines.append(
-                f"  - {_text('see', language, refs=_refs([number[k] for k in elsewhere]))}"
-            )
+            lines.append(f" - {_text('see', language, refs=_refs([number[k] for k in elsewhere]))}")
     return "\n".join(lines)
 
 
@@ -579,6 +578,20 @@ async def _llm_body(
     return await llm.complete(messages, max_tokens=900)
 
 
+def lead_for_offer(services: Services, lead_id: str, role: str) -> Lead:
+    """The lead, if the role may ask for its offer sheet; LeadError saying why not. Partners
+    may (the sheet is meant to be forwarded to the company), guests may not (they would learn
+    which companies the park is talking to), and restricted leads stay with managers."""
+    parsed = parse_choice(Role, role, "role")
+    if parsed is Role.GUEST:
+        raise LeadError("guests may not ask about leads: they are internal material")
+    lead = services.leads.require(lead_id)
+    # Internal for everyone who may ask at all; restricted only for roles that read it.
+    if lead.visibility not in {*role_levels(parsed), "internal"}:
+        raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+    return forwardable(lead)
+
+
 async def offer_sheet_async(
     services: Services,
     lead: Lead,
@@ -588,10 +601,10 @@ async def offer_sheet_async(
     llm: LLMClient | None = None,
     today: dt.date | None = None,
 ) -> Reply:
+    """`offer_sheet` for callers inside an event loop (the chat assistant)."""
     language = i18n.supported(language)
     glossary = services.glossary
-    if "internal" not in role_levels(role):
-        lead = forwardable(lead)
+    lead = forwardable(lead)
     plan = await asyncio.to_thread(
         find_offers, services, lead, role=role, language=language, today=today
     )
@@ -638,8 +651,22 @@ def offer_sheet(
     today: dt.date | None = None,
 ) -> Reply:
     """The offer sheet for the lead in the asker's language, from the policies the role may
-    read. Only the company's name, sectors and needs are used, and for a role that may not
-    read leads (a partner) nothing else of the lead is even passed on."""
+    read. Only the company's name, sectors and needs are used (see `forwardable`): the sheet
+    says nothing else about the lead."""
     return asyncio.run(
         offer_sheet_async(services, lead, role=role, language=language, llm=llm, today=today)
     )
+
+
+OfferHook = Callable[[str, str, str], Awaitable[Reply]]  # lead id, role, language
+
+
+def chat_offer(services: Services, llm: LLMClient | None = None) -> OfferHook:
+    """The chat assistant's `offer` hook ("what can we offer L-0042?"): the sheet in the
+    asker's language, or LeadError when the role may not ask about that lead."""
+
+    async def offer(lead_id: str, role: str, language: str) -> Reply:
+        lead = await asyncio.to_thread(lead_for_offer, services, lead_id, role)
+        return await offer_sheet_async(services, lead, role=role, language=language, llm=llm)
+
+    return offer
