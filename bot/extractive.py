@@ -19,7 +19,7 @@ _PASSAGES_CONSIDERED = 3
 _TERMINATED = re.compile(r"[。！？；.!?;]$")
 
 
-def _candidate_sentences(text: str) -> list[str]:
+def candidate_sentences(text: str) -> list[str]:
     sentences = []
     for line in text.splitlines():
         is_row = line.lstrip().startswith("|")
@@ -39,7 +39,7 @@ def compose(question: str, passages: Sequence[Passage], language: str, embedder:
     """The answer text, citing passages by their number."""
     candidates: list[tuple[int, int, str]] = []  # (passage number, order, sentence)
     for passage in passages[:_PASSAGES_CONSIDERED]:
-        for order, sentence in enumerate(_candidate_sentences(passage.hit.text)):
+        for order, sentence in enumerate(candidate_sentences(passage.hit.text)):
             candidates.append((passage.number, order, sentence))
     if not candidates:
         return i18n.text("extractive_preface", language)

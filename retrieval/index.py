@@ -215,9 +215,11 @@ class ChromaIndex:
         for page in self._pages(["metadatas"], where):
             yield from zip(page["ids"], page["metadatas"], strict=True)
 
-    def iter_documents(self) -> Iterator[tuple[str, dict[str, Any], str]]:
-        """(id, metadata, text) of every chunk."""
-        for page in self._pages(["metadatas", "documents"]):
+    def iter_documents(
+        self, where: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """(id, metadata, text) of every chunk matching `where` (default: all)."""
+        for page in self._pages(["metadatas", "documents"], where):
             yield from zip(page["ids"], page["metadatas"], page["documents"], strict=True)
 
     def get(self, ids: Sequence[str]) -> list[tuple[str, dict[str, Any], str, np.ndarray]]:

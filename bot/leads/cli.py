@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.leads.offer import lead_for_offer, offer_sheet
 from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFilter, summarize
 from bot.services import Services
 from bot.settings import load_settings
@@ -506,3 +507,57 @@ def summary_command(
         _print_summary(summary, lang, text, mode)
     if chart is not None:
         err.print(f"chart written to {escape(str(chart))}")
+
+
+@leads_app.command("offer")
+def offer_command(
+    lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="staff, manager or partner. A partner's sheet uses public and partner "
+            "policies only; no sheet names anything of the lead but the company.",
+        ),
+    ] = "staff",
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Sheet language: zh, en, de, fr, ko, he (default: the lead's)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The current park policies that fit a lead's sectors and needs, with figures and
+    sources: what the park can offer the project."""
+    from adapters.terminal import citation_lines
+    from bot import i18n
+    from bot.cli import _user_errors
+    from bot.llm import make_llm
+
+    with _user_errors():
+        if lang is not None and lang not in i18n.LANGUAGE_NAMES:
+            raise ValueError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
+        services = open_services(quiet=as_json)
+        lead = lead_for_offer(services, lead_id, role)
+        reply = offer_sheet(
+            services,
+            lead,
+            role=role,
+            language=lang or lead.language,
+            llm=make_llm(services.settings),
+        )
+    if as_json:
+        data = {
+            "lead": lead.id,
+            "company": lead.company,
+            "sheet": reply.text,
+            "language": reply.language,
+            "mode": reply.mode,
+            "citations": [c.__dict__ for c in reply.citations],
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(escape(reply.text))
+    if reply.citations:
+        out.print(f"\n[bold]{i18n.text('sources', reply.language)}[/]")
+        for line in citation_lines(reply):
+            out.print(escape(line))
