@@ -7,10 +7,11 @@ import datetime as dt
 import getpass
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TextIO
 
 from bot import i18n
-from bot.messages import Handler, IncomingMessage, Reply
+from bot.messages import Attachment, Handler, IncomingMessage, Reply
 
 
 def citation_lines(reply: Reply) -> list[str]:
@@ -23,10 +24,17 @@ def citation_lines(reply: Reply) -> list[str]:
 
 class TerminalAdapter:
     def __init__(
-        self, handler: Handler, out: TextIO, *, conversation_id: str | None = None
+        self,
+        handler: Handler,
+        out: TextIO,
+        *,
+        conversation_id: str | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.handler = handler
         self.out = out
+        # A terminal cannot show a chart: attachments are saved here and their path printed.
+        self.files_dir = files_dir
         self.user_id = getpass.getuser()
         self.conversation_id = conversation_id or f"cli-{uuid.uuid4().hex[:12]}"
 
@@ -54,10 +62,26 @@ class TerminalAdapter:
             if final.citations:
                 self.out.write(f"\n{i18n.text('sources', final.language)}:\n")
                 self.out.write("\n".join(citation_lines(final)) + "\n")
-            if final.mode == "extractive" and not final.abstained:
+            if final.actions:
+                choices = " · ".join(f"{a.label} → {a.value}" for a in final.actions)
+                self.out.write(f"[{choices}]\n")
+            for attachment in final.files:
+                self.out.write(self._save(attachment) + "\n")
+            if final.mode == "extractive" and final.citations:
                 self.out.write("(extractive mode: no language model configured or reachable)\n")
             self.out.flush()
         return final
+
+    def _save(self, attachment: Attachment) -> str:
+        if self.files_dir is None:
+            return f"[{attachment.filename}: {len(attachment.content)} bytes not shown]"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        stem, dot, suffix = attachment.filename.rpartition(".")
+        target = (
+            self.files_dir / f"{stem or suffix}-{uuid.uuid4().hex[:8]}{dot}{suffix if stem else ''}"
+        )
+        target.write_bytes(attachment.content)
+        return f"[{attachment.filename} saved to {target}]"
 
     async def chat(self, read_line: Callable[[], str | None], prompt: str = "> ") -> None:
         """Read questions until end of input or /quit; each answer streams as it comes."""

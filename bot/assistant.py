@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot import i18n
 from bot.answer import AnswerService
+from bot.channels import PosterRegistry
 from bot.leads.intake import Intake, conversation_key, starts_intake
 from bot.leads.requests import SummaryRequest, offer_request, summary_request
 from bot.messages import IncomingMessage, Reply, ReplyUpdate
+from bot.services import Services
 from knowledge.language import detect_language
 from knowledge.leads import LeadError
 
@@ -82,3 +84,46 @@ class Assistant:
             return
         async for update in self.answers(message):
             yield update
+
+
+def build_assistant(
+    services: Services,
+    *,
+    role_of: Callable[[IncomingMessage], str],
+    language_of: Callable[[IncomingMessage], str | None] = lambda message: None,
+    intake: bool = True,
+    posters: PosterRegistry | None = None,
+) -> Assistant:
+    """The assistant on the configured LLM (if any), divisions and posting channels."""
+    from bot.answer import answer_service
+    from bot.divisions import load_divisions
+    from bot.leads.announce import announcer
+    from bot.leads.offer import chat_offer
+    from bot.leads.reports import summary_reply
+    from bot.leads.summary import SummaryFilter
+    from bot.llm import make_llm
+    from knowledge.lead_sheets import division_names
+
+    llm = make_llm(services.settings)
+    answers = answer_service(services, role_of=role_of, language_of=language_of)
+    answers.llm = llm
+    divisions = load_divisions()
+
+    async def summarise(request: SummaryRequest, role: str, language: str) -> Reply:
+        where = SummaryFilter(
+            node=request.node,
+            division=request.division,
+            sector=request.sector,
+            since=request.since,
+            period=request.period,
+        )
+        return await summary_reply(services, where, language, llm=llm, role=role)
+
+    announce = announcer(posters, divisions) if posters is not None else None
+    return Assistant(
+        answers,
+        Intake(services, llm=llm, announce=announce) if intake else None,
+        summarise=summarise,
+        offer=chat_offer(services, llm),
+        divisions=division_names(),
+    )

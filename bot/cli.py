@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -258,8 +259,9 @@ def search(
         out.print(f"   [dim]{escape(str(record['source']))}[/]\n")
 
 
-def _answer_handler(services: Services, role: str, lang: str | None):  # type: ignore[no-untyped-def]
-    from bot.answer import answer_service
+def _answer_handler(services: Services, role: str, lang: str | None, *, intake: bool = False):  # type: ignore[no-untyped-def]
+    from bot.assistant import build_assistant
+    from bot.serve import make_posters
     from knowledge.model import Role, parse_choice
 
     parse_choice(Role, role, "role")
@@ -269,7 +271,13 @@ def _answer_handler(services: Services, role: str, lang: str | None):  # type: i
         err.print("[dim]The index is empty: ingesting the bundled sample knowledge base first.[/]")
         with _progress("Ingesting samples") as update:
             services.ensure_samples(update)
-    return answer_service(services, role_of=lambda _m: role, language_of=lambda _m: lang)
+    return build_assistant(
+        services,
+        role_of=lambda _m: role,
+        language_of=lambda _m: lang,
+        intake=intake,
+        posters=make_posters(services.settings, sys.stdout) if intake else None,
+    )
 
 
 @app.command()
@@ -292,7 +300,9 @@ def ask(
     with _user_errors():
         services = _services()
         handler = _answer_handler(services, role, lang)
-        adapter = TerminalAdapter(handler, sys.stdout)
+        adapter = TerminalAdapter(
+            handler, sys.stdout, files_dir=services.settings.data_dir / "files"
+        )
         reply = asyncio.run(adapter.send(question, stream=not as_json))
     if as_json and reply is not None:
         typer.echo(
@@ -329,8 +339,11 @@ def chat(
 
     with _user_errors():
         services = _services()
-        handler = _answer_handler(services, role, lang)
-        asyncio.run(TerminalAdapter(handler, sys.stdout).chat(read_line))
+        handler = _answer_handler(services, role, lang, intake=True)
+        adapter = TerminalAdapter(
+            handler, sys.stdout, files_dir=services.settings.data_dir / "files"
+        )
+        asyncio.run(adapter.chat(read_line))
 
 
 @app.command("eval")

