@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.channels import FilePoster, PosterRegistry, UnknownChannelError
 from bot.leads.digest import Build, DigestRunner, DigestSchedule, summary_digest
+from bot.llm import make_llm
 from bot.services import Services
 from bot.settings import ConfigError, Settings
 
@@ -84,7 +85,7 @@ def digest_schedule(
         services.engine,
         posters,
         channel,
-        build or summary_digest(services.engine, settings.digest_language),
+        build or summary_digest(services.engine, settings.digest_language, llm=make_llm(settings)),
         retries=settings.digest_retries,
         clock=clock,
         secrets=settings.secret_values(),

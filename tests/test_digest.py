@@ -131,6 +131,9 @@ def test_a_run_posts_the_summary_once_and_a_re_run_of_the_period_does_not(
     assert posts[0]["channel"] == CHANNEL and posts[0]["id"] == first.message_id
     assert "线索总数：35" in str(posts[0]["text"])
     assert "2026-11-23 – 2026-11-30" in str(posts[0]["text"])
+    # The same chart a manager gets in chat travels with the digest.
+    assert [f["mime_type"] for f in posts[0]["files"]] == ["image/png"]  # type: ignore[union-attr]
+    assert (outbox / str(posts[0]["files"][0]["path"])).read_bytes().startswith(b"\x89PNG")  # type: ignore[index]
 
     next_week = asyncio.run(runner.run(MONDAY_8 + dt.timedelta(days=7)))
     assert next_week.status == "posted"

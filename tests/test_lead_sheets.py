@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -194,5 +195,18 @@ def test_cli_import_reports_rejected_rows_and_export_prints_csv(
     assert lines[0][:3] == ["id", "title", "company"]
     assert len(lines) == 1 + 31 + 1  # header, the 31 unrestricted sample leads, the new one
     assert "contact_email" not in lines[0]
+    listed = run_cli("leads", "list", "--node", "慕尼黑", "--json", env=cli_env)
+    assert listed.returncode == 0, listed.stderr
+    munich = json.loads(listed.stdout)
+    assert "Alpine Robotics AG" in {lead["company"] for lead in munich}
+    assert {lead["node"] for lead in munich} == {"munich"}
+    assert all(lead["contact_email"] is None for lead in munich)  # staff see no contacts
+    as_manager = json.loads(
+        run_cli("leads", "show", "L-0013", "--as", "manager", "--json", env=cli_env).stdout
+    )
+    assert as_manager["contact_email"] == "r.hale@example.co.uk"
+    assert as_manager["history"][0]["field"] == "created"
+    partner = run_cli("leads", "show", "L-0013", "--as", "partner", env=cli_env)
+    assert partner.returncode == 2 and "may not see leads" in partner.stderr
     missing = run_cli("leads", "import", str(tmp_path / "nope.csv"), env=cli_env)
     assert missing.returncode != 0 and "no such file" in missing.stderr

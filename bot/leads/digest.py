@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.channels import Poster
 from bot.leads.summary import LeadSummary, SummaryFilter, summarize
+from bot.llm import LLMClient
 from bot.messages import Reply
 from knowledge.glossary import Glossary, cached_glossary
 from knowledge.sql import metadata
@@ -592,13 +593,27 @@ def digest_text(summary: LeadSummary, language: str, glossary: Glossary | None =
 
 
 def summary_digest(
-    engine: Engine, language: str = "zh", where: SummaryFilter | None = None
+    engine: Engine,
+    language: str = "zh",
+    where: SummaryFilter | None = None,
+    llm: LLMClient | None = None,
 ) -> Build:
-    """The default digest: the figures of the last week's lead summary as text."""
+    """The default digest: the figures of the last week's lead summary as text, then the
+    same narrative and chart a manager gets when asking in chat."""
+    from bot.leads.reports import summary_reply
+
     chosen = where or SummaryFilter(period="week")
 
     def build(today: dt.date) -> Reply:
         summary = summarize(engine, chosen, today)
-        return Reply(text=digest_text(summary, language), language=language)
+        # Runs in a worker thread (see DigestRunner.run), so it may have a loop of its own.
+        chat = asyncio.run(summary_reply(engine, chosen, language, today, llm, role="manager"))
+        narrative = chat.text.split("\n\n", 1)[0]
+        return Reply(
+            text=f"{digest_text(summary, language)}\n\n{narrative}",
+            files=chat.files,
+            mode=chat.mode,
+            language=language,
+        )
 
     return build
