@@ -65,6 +65,13 @@ class LeadAccess:
     def may_read(self, lead: Lead) -> bool:
         return lead.visibility in self.levels
 
+    def require(self, services: Services, lead_id: str) -> Lead:
+        """The lead, or LeadError when it does not exist or the role may not read it."""
+        lead = services.leads.require(lead_id)
+        if not self.may_read(lead):
+            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+        return lead
+
     def shown(self, lead: Lead) -> Lead:
         return lead if self.contacts else lead.without_contact()
 
@@ -171,9 +178,7 @@ def show_lead(
     with _user_errors():
         access = LeadAccess(role)
         services = open_services()
-        lead = services.leads.require(lead_id)
-        if not access.may_read(lead):
-            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+        lead = access.require(services, lead_id)
         lead = access.shown(lead)
         history = services.leads.history(lead.id)
     if as_json:
@@ -321,9 +326,7 @@ def match_command(
     with _user_errors():
         access = LeadAccess(role)
         services = open_services()
-        lead = services.leads.require(lead_id)
-        if not access.may_read(lead):
-            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
+        lead = access.require(services, lead_id)
         ranked = rank_divisions(lead, load_divisions(), services.leads.workload())
         if not ranked:
             raise LeadError("no divisions are configured (divisions.yaml)")
