@@ -57,10 +57,24 @@ EXPORT_FIELDS = tuple(HEADERS)
 _BY_HEADER = {normalize(name): f for f, names in HEADERS.items() for name in names}
 _LIST_SPLIT = re.compile(r"[,;，；、/|]+")
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY", "₪": "ILS", "₩": "KRW"}
+# Currency names as Chinese users write them after an amount (3000万欧元).
+_CURRENCY_NAMES = {
+    "元": "CNY",
+    "人民币": "CNY",
+    "欧元": "EUR",
+    "美元": "USD",
+    "英镑": "GBP",
+    "谢克尔": "ILS",
+    "新谢克尔": "ILS",
+    "韩元": "KRW",
+    "日元": "JPY",
+    "港元": "HKD",
+    "瑞士法郎": "CHF",
+}
 _UNITS = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9}
 _AMOUNT = re.compile(
     r"^(?P<pre>[A-Za-z]{3}|[€$£¥￥₪₩])?\s*(?P<num>[\d.,\s]+?)\s*"
-    r"(?P<unit>万|亿|k|mn|m|million|bn)?\s*(?P<post>[A-Za-z]{3}|元|[€$£¥￥₪₩])?$",
+    r"(?P<unit>万|亿|k|mn|m|million|bn)?\s*(?P<post>[A-Za-z]{3}|新谢克尔|瑞士法郎|人民币|欧元|美元|英镑|谢克尔|韩元|日元|港元|元|[€$£¥￥₪₩])?$",
     re.IGNORECASE,
 )
 
@@ -166,7 +180,7 @@ def parse_amount(value: Any) -> tuple[float | None, str | None]:
     currency = None
     for part in (match["pre"], match["post"]):
         if part:
-            currency = "CNY" if part == "元" else _SYMBOLS.get(part, part.upper())
+            currency = _CURRENCY_NAMES.get(part) or _SYMBOLS.get(part, part.upper())
     return amount, currency
 
 

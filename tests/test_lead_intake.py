@@ -47,8 +47,8 @@ def test_the_guided_form_asks_only_what_the_description_did_not_say(services) ->
     assert "Ansprechpartner" in chat.say("60")
     draft = chat.say("Anna Weber, anna.weber@example.de")
     assert "Bitte prüfen Sie den Entwurf" in draft
-    assert "Unternehmen: H2 Motion GmbH" in draft and "Knoten: munich" in draft
-    assert "Branchen: hydrogen" in draft and "Bedarf: lab" in draft
+    assert "Unternehmen: H2 Motion GmbH" in draft and "Knoten: München" in draft
+    assert "Branchen: Wasserstoff" in draft and "Bedarf: Labor" in draft
     saved = chat.say("ja")
     assert saved.startswith("Gespeichert als L-0001") and "Pearl River Delta" in saved
     lead = services.leads.require("L-0001")
@@ -140,7 +140,7 @@ def test_with_an_llm_the_description_is_read_into_the_draft(services) -> None:  
     assert "Contact person" in first  # everything else was in the description
     assert "drip irrigation" in fake.prompts_containing("JSON schema")[0]
     draft = chat.say("skip")
-    assert "Investment: 3,500,000 USD" in draft and "Node: tel-aviv" in draft
+    assert "Investment: 3,500,000 USD" in draft and "Node: Tel Aviv" in draft
     assert chat.say("yes").startswith("Saved as L-0001")
     assert services.leads.require("L-0001").city == "Beersheba"
 

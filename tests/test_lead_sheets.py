@@ -166,6 +166,8 @@ def test_an_export_without_contacts_imported_back_keeps_the_contacts(
         ("1,200万元", (12_000_000, "CNY")),
         ("€12m", (12_000_000, "EUR")),
         ("EUR 12.000.000", (12_000_000, "EUR")),
+        ("3000万欧元", (30_000_000, "EUR")),
+        ("1.2亿人民币", (120_000_000, "CNY")),
         ("1.5 million USD", (1_500_000, "USD")),
         ("3.5 million USD", (3_500_000, "USD")),
         (2_000_000, (2_000_000, None)),

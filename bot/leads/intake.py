@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.leads.intake_text import ADD, NEW, NO, SKIP, TRIGGERS, YES, label, say
+from bot.leads.labels import name as localized
 from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Action, Reply
 from bot.services import Services
@@ -154,8 +155,8 @@ class Intake:
     def _names(self, list_name: str, language: str) -> list[str]:
         names = []
         for entry in self.glossary.lists.get(list_name, []):
-            localized = entry.names.get(language) or entry.names.get("en") or (entry.id,)
-            names.append(str(localized[0]))
+            spelled = entry.names.get(language) or entry.names.get("en") or (entry.id,)
+            names.append(str(spelled[0]))
         return names
 
     def _take(self, draft: Draft, answer: str) -> None:
@@ -230,8 +231,11 @@ class Intake:
         lines = [say("draft", language)] if not note else [note]
         rows = [
             ("company", lead.company),
-            ("node", lead.node),
-            ("sectors", ", ".join(lead.sectors)),
+            ("node", localized("nodes", lead.node, language, self.glossary)),
+            (
+                "sectors",
+                ", ".join(localized("sectors", s, language, self.glossary) for s in lead.sectors),
+            ),
             (
                 "investment",
                 f"{lead.investment_amount:,.0f} {lead.investment_currency}"
@@ -239,7 +243,10 @@ class Intake:
                 else "",
             ),
             ("expected_jobs", "" if lead.expected_jobs is None else str(lead.expected_jobs)),
-            ("needs", ", ".join(lead.needs)),
+            (
+                "needs",
+                ", ".join(localized("needs", n, language, self.glossary) for n in lead.needs),
+            ),
             ("contact", " · ".join(p for p in (lead.contact_name, lead.contact_email) if p)),
             ("summary", lead.summary[:300]),
         ]
