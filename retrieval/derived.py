@@ -13,6 +13,7 @@ import json
 import shutil
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -136,7 +137,7 @@ class Sized(Protocol):
 State = TypeVar("State", bound=Sized)
 
 
-class DerivedIndex(Generic[State]):
+class DerivedIndex(ABC, Generic[State]):
     """A copy of the collection kept in memory and in `folder/<collection>`."""
 
     def __init__(self, folder: Path, index: ChromaIndex) -> None:
@@ -146,14 +147,17 @@ class DerivedIndex(Generic[State]):
         self._state: State | None = None
         self._stamp: str | None = None
 
+    @abstractmethod
     def _build(self) -> State:
-        raise NotImplementedError
+        """The copy, read from Chroma."""
 
+    @abstractmethod
     def _save(self, state: State, folder: Path) -> None:
-        raise NotImplementedError
+        """Write the copy into the (staging) folder."""
 
+    @abstractmethod
     def _load(self, folder: Path) -> State:
-        raise NotImplementedError
+        """Read a saved copy back."""
 
     def rebuild(self) -> None:
         state = self._build()
