@@ -38,7 +38,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             # First, so that switching a new file to WAL waits for a second process too.
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA busy_timeout=30000")
             # WAL lets a reader (zbrain status) work while an ingest writes.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()

@@ -25,14 +25,7 @@ from typing import Any, Literal
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import (
-    Column,
-    DateTime,
     Engine,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     select,
     update,
 )
@@ -42,8 +35,8 @@ from bot.channels import Poster
 from bot.leads.summary import LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
 from bot.messages import Reply
+from knowledge.digest_runs import digest_runs
 from knowledge.glossary import Glossary, cached_glossary
-from knowledge.sql import metadata
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +47,6 @@ CATCH_UP = dt.timedelta(hours=6)
 # How long `stop` lets a digest that is being posted finish before cancelling it.
 STOP_GRACE_SECONDS = 30.0
 ERROR_CHARS = 500
-
-digest_runs = Table(
-    "digest_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("schedule", String(200), nullable=False),
-    Column("period", String(40), nullable=False),
-    Column("status", String(16), nullable=False),  # running | posted | failed
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=True),
-    Column("message_id", String(200), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("posted_at", DateTime(timezone=True), nullable=True),
-    UniqueConstraint("schedule", "period", name="uq_digest_runs_schedule_period"),
-)
 
 Status = Literal["posted", "already-posted", "in-progress", "failed", "gave-up"]
 Build = Callable[[dt.date], Reply]

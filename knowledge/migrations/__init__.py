@@ -43,7 +43,7 @@ TABLE_MODULES = (
     "retrieval.embedding_cache",
     "knowledge.leads",
     "knowledge.lead_drafts",
-    "bot.leads.digest",
+    "knowledge.digest_runs",
 )
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
@@ -91,6 +91,9 @@ def upgrade(engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     config = alembic_config()
+    # Imported before the lock is taken: on a busy machine the imports can outlast another
+    # process's busy timeout.
+    target_metadata()
     with engine.connect() as conn:
         _lock_for_migration(conn)
         # Another process may have migrated while this one waited for the lock.
