@@ -85,6 +85,10 @@ class Glossary:
             for name, entries in lists.items()
         }
 
+    def entry(self, list_name: str, entry_id: str) -> Entry | None:
+        """The entry of a list (nodes, sectors, ...) with this id."""
+        return next((e for e in self.lists.get(list_name, []) if e.id == entry_id), None)
+
     def mentioned(self, text: str, list_name: str = "terms") -> list[Entry]:
         entries = self.lists.get(list_name, [])
         return [entries[i] for i in self._matchers[list_name].find(text)] if entries else []

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels import Poster
+from bot.leads.labels import name
 from bot.leads.summary import LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
 from bot.messages import Reply
@@ -522,14 +523,6 @@ def _label(key: str, language: str, **values: object) -> str:
     return by_language.get(language, by_language["en"]).format(**values)
 
 
-def _name(glossary: Glossary, list_name: str, key: str, language: str) -> str:
-    for entry in glossary.lists.get(list_name, []):
-        if entry.id == key:
-            names = entry.names.get(language) or entry.names.get("en") or ()
-            return names[0] if names else key
-    return key
-
-
 def _ids(values: list[str], limit: int = 8) -> str:
     shown = ", ".join(values[:limit])
     return f" ({shown}{', …' if len(values) > limit else ''})" if values else ""
@@ -555,7 +548,7 @@ def digest_text(summary: LeadSummary, language: str, glossary: Glossary | None =
         + _ids([str(u["id"]) for u in summary.unassigned]),
     ]
     stages = [
-        f"{_name(glossary, 'stages', stage, language)} {n}"
+        f"{name('stages', stage, language, glossary)} {n}"
         for stage, n in summary.by_stage.items()
         if n
     ]

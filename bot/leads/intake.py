@@ -153,11 +153,8 @@ class Intake:
         return say(f"ask_{'jobs' if draft.step == 'expected_jobs' else draft.step}", language)
 
     def _names(self, list_name: str, language: str) -> list[str]:
-        names = []
-        for entry in self.glossary.lists.get(list_name, []):
-            spelled = entry.names.get(language) or entry.names.get("en") or (entry.id,)
-            names.append(str(spelled[0]))
-        return names
+        entries = self.glossary.lists.get(list_name, [])
+        return [localized(list_name, e.id or "", language, self.glossary) for e in entries]
 
     def _take(self, draft: Draft, answer: str) -> None:
         try:

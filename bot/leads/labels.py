@@ -25,11 +25,9 @@ _UNASSIGNED_NAMES = {
 
 
 def _first_name(glossary: Glossary, list_name: str, key: str, language: str) -> str | None:
-    for entry in glossary.lists.get(list_name, []):
-        if entry.id == key:
-            names = entry.names.get(language) or entry.names.get("en") or ()
-            return names[0] if names else None
-    return None
+    entry = glossary.entry(list_name, key)
+    names = (entry.names.get(language) or entry.names.get("en") or ()) if entry else ()
+    return names[0] if names else None
 
 
 def name(list_name: str, key: str, language: str, glossary: Glossary | None = None) -> str:

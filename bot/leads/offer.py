@@ -232,20 +232,17 @@ def topics_for(lead: Lead, glossary: Glossary) -> list[Topic]:
 
 def _names(glossary: Glossary, list_name: str, entry_id: str) -> list[str]:
     """The entry's Chinese and English names (what the policies are written in)."""
-    for entry in glossary.lists.get(list_name, []):
-        if entry.id == entry_id:
-            return [*entry.names.get("zh", ()), *entry.names.get("en", ())]
-    return []
+    entry = glossary.entry(list_name, entry_id)
+    return [*entry.names.get("zh", ()), *entry.names.get("en", ())] if entry else []
 
 
 def topic_label(topic: Topic, glossary: Glossary, language: str) -> str:
     list_name = "sectors" if topic.kind == "sector" else "needs"
-    for entry in glossary.lists.get(list_name, []):
-        if entry.id == topic.id:
-            names = entry.names.get(i18n.supported(language)) or entry.names.get("en") or ()
-            if names:
-                return names[0][:1].upper() + names[0][1:]
-    return topic.id
+    entry = glossary.entry(list_name, topic.id)
+    names = (
+        (entry.names.get(i18n.supported(language)) or entry.names.get("en") or ()) if entry else ()
+    )
+    return names[0][:1].upper() + names[0][1:] if names else topic.id
 
 
 # ------------------------------------------------------------------------------ finding
