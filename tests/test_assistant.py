@@ -33,7 +33,7 @@ def test_a_manager_asks_for_a_lead_summary_in_chat(sample_services) -> None:  # 
 
 def test_partners_get_no_lead_figures(sample_services) -> None:  # type: ignore[no-untyped-def]
     reply = ask(sample_services, "summarise this month's Tel Aviv leads", "partner")
-    assert not reply.files and "staff only" in reply.text
+    assert not reply.files and "only staff and managers may see" in reply.text
 
 
 def test_an_offer_sheet_in_chat(sample_services) -> None:  # type: ignore[no-untyped-def]
