@@ -113,12 +113,9 @@ def search(
     if lexical_hits:
         missing = [cid for cid, _ in lexical_hits if cid not in scored]
         scored.update((m.chunk_id, m) for m in vectors.matches(missing, vector, centroids))
-        fused = rrf(
-            [*rankings, [cid for cid, _ in lexical_hits]],
-            [*weights, bm25_weight] if dense else [*weights, 1.0],
-        )
-        order = sorted((c for c in fused if c in scored), key=fused.__getitem__, reverse=True)
-    elif len(rankings) > 1:
+        rankings.append([cid for cid, _ in lexical_hits])
+        weights.append(bm25_weight if dense else 1.0)
+    if len(rankings) > 1:
         fused = rrf(rankings, weights)
         order = sorted((c for c in fused if c in scored), key=fused.__getitem__, reverse=True)
     else:
