@@ -18,7 +18,8 @@ def citation_lines(reply: Reply) -> list[str]:
     lines = []
     for c in reply.citations:
         date = f", {c.date}" if c.date else ""
-        lines.append(f"[{c.number}] {c.title} ({c.kind}{date}) — {c.source}")
+        link = f" — {c.url}" if c.url else ""
+        lines.append(f"[{c.number}] {c.title} ({c.kind}{date}){link}")
     return lines
 
 
@@ -60,7 +61,7 @@ class TerminalAdapter:
         if stream and final is not None:
             self.out.write("\n")
             if final.citations:
-                self.out.write(f"\n{i18n.text('sources', final.language)}:\n")
+                self.out.write(f"\n{i18n.text('answer.sources', final.language)}:\n")
                 self.out.write("\n".join(citation_lines(final)) + "\n")
             if final.actions:
                 choices = " · ".join(f"{a.label} → {a.value}" for a in final.actions)
@@ -117,7 +118,7 @@ class TerminalPoster:
         for attachment in reply.files:
             self.out.write(f"[{attachment.filename}: {len(attachment.content)} bytes not shown]\n")
         if reply.citations:
-            self.out.write(f"{i18n.text('sources', reply.language)}:\n")
+            self.out.write(f"{i18n.text('answer.sources', reply.language)}:\n")
             self.out.write("\n".join(citation_lines(reply)) + "\n")
         self.out.flush()
         return message_id

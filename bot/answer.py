@@ -54,7 +54,7 @@ class AnswerService:
         llm: LLMClient | None = None,
         conversations: ConversationStore | None = None,
         divisions: Sequence[Division] = (),
-        role_of: Callable[[IncomingMessage], str] = lambda message: "staff",
+        role_of: Callable[[IncomingMessage], str] = lambda message: "guest",
         language_of: Callable[[IncomingMessage], str | None] = lambda message: None,
     ) -> None:
         self.services = services
@@ -222,17 +222,19 @@ class AnswerService:
         for number, passage in enumerate(cited, start=1):
             expired = passage.expired_on(dt.date.today())
             if expired:
-                notes.append(i18n.text("expired", language, number=str(number), date=expired))
+                notes.append(
+                    i18n.text("answer.expired", language, number=str(number), date=expired)
+                )
         if notes:
             cleaned += "\n\n" + "\n".join(notes)
         return Reply(text=cleaned, citations=citations, mode=mode, language=language)  # type: ignore[arg-type]
 
     def _abstain(self, language: str, hits: list[Hit], *, mode: str) -> Reply:
-        text = i18n.text("abstain", language)
+        text = i18n.text("answer.abstain", language)
         division = closest_division(self.divisions, hits)
         if division is not None:
             text += "\n" + i18n.text(
-                "contact",
+                "answer.contact",
                 language,
                 division=division.name(language),
                 contact=division.contact_line(),

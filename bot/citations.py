@@ -61,38 +61,56 @@ def sources_block(passages: Sequence[Passage]) -> str:
     return "\n".join(parts)
 
 
+def public_url(source: object) -> str | None:
+    """The source's link when it is one a reader can open; a file path is never shown."""
+    text = str(source or "").strip()
+    return text if re.match(r"^https?://\S+$", text, re.IGNORECASE) else None
+
+
+def _document_of(passage: Passage) -> str:
+    meta = passage.hit.metadata
+    return f"{meta.get('root', '')}|{meta.get('doc_id') or passage.hit.chunk_id}"
+
+
 def finalize(
     text: str, passages: Sequence[Passage]
 ) -> tuple[str, tuple[Citation, ...], list[Passage]]:
     """Drop citation numbers that match no passage, renumber the rest in order of first use,
-    and list only the passages actually cited."""
+    one number per document (its chunks share it), and list only the documents cited.
+
+    Returns the text, the citations, and the first cited passage of each document."""
     by_number = {p.number: p for p in passages}
-    order: list[int] = []
+    documents: list[str] = []
+    first_passage: dict[str, Passage] = {}
 
     def renumber(match: re.Match[str]) -> str:
         numbers = [int(n) for n in re.split(r"\s*[,，、]\s*", match.group(1))]
         kept = []
         for n in numbers:
             if n in by_number:
-                if n not in order:
-                    order.append(n)
-                kept.append(f"[{order.index(n) + 1}]")
+                document = _document_of(by_number[n])
+                if document not in documents:
+                    documents.append(document)
+                    first_passage[document] = by_number[n]
+                kept.append(f"[{documents.index(document) + 1}]")
         return "".join(dict.fromkeys(kept))
 
     cleaned = _MARKER.sub(renumber, text)
+    # "[1][1]" after two chunks of one document merged into one number.
+    cleaned = re.sub(r"(\[\d+\])(?:\1)+", r"\1", cleaned)
     cleaned = re.sub(r"[ \t]+([。，.,;；])", r"\1", cleaned)
     cleaned = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
-    cited = [by_number[n] for n in order]
+    cited = [first_passage[d] for d in documents]
     citations = tuple(
         Citation(
             number=i,
-            title=p.title,
+            title=p.title or str(p.hit.metadata.get("doc_id") or ""),
             kind=str(p.hit.metadata.get("kind") or ""),
             date=p.hit.metadata.get("published"),  # type: ignore[arg-type]
-            source=str(p.hit.metadata.get("source") or ""),
             visibility=str(p.hit.metadata.get("visibility") or ""),
             doc_id=str(p.hit.metadata.get("doc_id") or ""),
             expired=p.expired_on(dt.date.today()) is not None,
+            url=public_url(p.hit.metadata.get("source")),
         )
         for i, p in enumerate(cited, start=1)
     )

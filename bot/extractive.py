@@ -42,7 +42,7 @@ def compose(question: str, passages: Sequence[Passage], language: str, embedder:
         for order, sentence in enumerate(candidate_sentences(passage.hit.text)):
             candidates.append((passage.number, order, sentence))
     if not candidates:
-        return i18n.text("extractive_preface", language)
+        return i18n.text("answer.extractive_preface", language)
     query = embedder.embed_query(question)
     vectors = embedder.embed_passages([s for _, _, s in candidates])
     scores = vectors @ query + 0.1 * np.array([overlap(question, s) for _, _, s in candidates])
@@ -52,4 +52,4 @@ def compose(question: str, passages: Sequence[Passage], language: str, embedder:
         np.argsort(-scores)[:MAX_SENTENCES], key=lambda i: (candidates[i][0], candidates[i][1])
     )
     lines = [f"- {candidates[i][2]} [{candidates[i][0]}]" for i in chosen]
-    return i18n.text("extractive_preface", language) + "\n" + "\n".join(lines)
+    return i18n.text("answer.extractive_preface", language) + "\n" + "\n".join(lines)

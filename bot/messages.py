@@ -1,18 +1,61 @@
-"""The one seam between chat adapters and the core: neutral messages in, replies out."""
+"""The one seam between chat adapters and the core: neutral messages in, replies out.
+
+Adapters build an `IncomingMessage` from a platform event, drive the `Handler` and render the
+`ReplyUpdate`s it yields. Nothing here names a platform's SDK; the core never trusts a role an
+adapter invents: it resolves the identity from (platform, user_id) itself, and `hints` only
+carry what the platform knows about the person (e.g. "workspace member").
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
 @dataclass(frozen=True)
+class Action:
+    """A button: shown on a Reply, and sent back on the IncomingMessage when pressed.
+
+    `id` names what the button does (an `bot.intents` command such as "feedback" or
+    "route"); `value` carries its argument ("up", "down", a lead id); `reply_id` is the Reply
+    the button was shown under, so feedback and routing attach to the right answer."""
+
+    id: str
+    label: str = ""
+    value: str = ""
+    reply_id: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the person sent. `read` fetches the bytes only when the core wants them (an
+    adapter may have to download them from the platform)."""
+
+    filename: str
+    mime_type: str
+    size: int
+    read: Callable[[], Awaitable[bytes]] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     text: str
-    platform: str  # "slack" | "telegram" | "cli"
-    user_id: str  # platform-scoped id
+    platform: str  # "slack" | "telegram" | "cli" | ...
+    user_id: str  # platform-scoped id; the core resolves it to an identity and role
     conversation_id: str  # thread / chat: where follow-ups belong
+    message_id: str = ""
+    locale: str | None = None  # the client's language hint ("de", "zh-CN", "he-IL")
+    action: Action | None = None  # a button press
+    attachments: tuple[Upload, ...] = ()
+    display_name: str = ""
+    # What the platform knows of the person, as names the core maps to roles by settings
+    # (e.g. "workspace_member", "slack_manager"); never a role itself.
+    hints: frozenset[str] = frozenset()
+    # The most the conversation's audience may see (a shared channel, a group): the core
+    # answers at the lower of this and the asker's role.
+    audience: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -22,17 +65,10 @@ class Citation:
     title: str
     kind: str
     date: str | None
-    source: str
     visibility: str
     doc_id: str = ""
     expired: bool = False
-
-
-@dataclass(frozen=True)
-class Action:
-    id: str
-    label: str
-    value: str = ""
+    url: str | None = None  # a public link; None shows the title only, never a path
 
 
 @dataclass(frozen=True)
@@ -40,6 +76,10 @@ class Attachment:
     filename: str
     content: bytes
     mime_type: str = "application/octet-stream"
+
+
+def new_reply_id() -> str:
+    return f"R-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +91,11 @@ class Reply:
     mode: Literal["llm", "extractive"] = "extractive"
     language: str = "en"
     abstained: bool = False
+    # Feedback and the audit trail attach here; stable for the life of the reply.
+    id: str = field(default_factory=new_reply_id)
+    # A failure the person was told about (the error reference), or a refusal; adapters may
+    # style it differently but must show it.
+    error: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.leads.offer import chat_offer, offer_sheet
 from bot.llm import LLMClient
 from bot.messages import Reply
 from bot.settings import load_settings
+from knowledge.ingest import SAMPLES_DIR
 from knowledge.leads import Lead, LeadError
 from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
@@ -37,9 +38,10 @@ def _sheet(services, lead: Lead, role: str = "staff", language: str = "zh", **kw
     return offer_sheet(services, lead, role=role, language=language, today=TODAY, **kw)
 
 
-def _as_written(path: str) -> str:
+def _as_written(doc_id: str) -> str:
     """A policy file's text the way quotes are printed: no bold marks, table cells apart."""
-    text = Path(path).read_text(encoding="utf-8").replace("**", "")
+    path = next(p for p in SAMPLES_DIR.rglob("*.md") if f"\nid: {doc_id}\n" in p.read_text("utf-8"))
+    text = path.read_text(encoding="utf-8").replace("**", "")
     return re.sub(r"\s*\|\s*", " | ", text)
 
 
@@ -77,7 +79,7 @@ def test_lab_and_talent_lead_gets_rent_relief_and_talent_support_with_figures(
     assert len(lines) >= 4
     for line in lines:
         number = int(re.findall(r"\[(\d+)\]$", line)[0])
-        source = _as_written(by_number[number].source)
+        source = _as_written(by_number[number].doc_id)
         for quote in POLICY_LINE.match(line)["quote"].split("；"):  # type: ignore[index]
             assert quote in source, (quote, by_number[number].title)
     assert [c.number for c in reply.citations] == list(range(1, len(reply.citations) + 1))

@@ -561,6 +561,6 @@ def offer_command(
         return
     out.print(escape(reply.text))
     if reply.citations:
-        out.print(f"\n[bold]{i18n.text('sources', reply.language)}[/]")
+        out.print(f"\n[bold]{i18n.text('answer.sources', reply.language)}[/]")
         for line in citation_lines(reply):
             out.print(escape(line))

@@ -508,7 +508,7 @@ def extractive_body(
     plan: OfferPlan, passages: Sequence[Passage], language: str, glossary: Glossary
 ) -> str:
     number = _number_of(passages)
-    lines = [i18n.text("extractive_preface", language)]
+    lines = [i18n.text("answer.extractive_preface", language)]
     for topic in _display_order(plan):
         listed, elsewhere = plan.listed_under(topic), plan.referenced_from(topic)
         if not listed and not elsewhere:

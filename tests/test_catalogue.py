@@ -1,0 +1,85 @@
+"""The message catalogue: complete in every language, placeholders intact, plural forms and
+numbers the language's own way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from bot import i18n
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def test_every_message_exists_in_every_language() -> None:
+    english = i18n.catalogue_keys("en")
+    assert len(english) > 20
+    for language in i18n.LANGUAGES:
+        missing = english - i18n.catalogue_keys(language)
+        extra = i18n.catalogue_keys(language) - english
+        assert not missing, f"{language} lacks {sorted(missing)}"
+        assert not extra, f"{language} has messages English lacks: {sorted(extra)}"
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != "en"])
+def test_translations_keep_the_placeholders_of_english(language: str) -> None:
+    from babel.messages.pofile import read_po
+
+    def placeholders(path) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        found = {}
+        for message in catalog:
+            if not message.id:
+                continue
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            found[key] = set().union(*(_PLACEHOLDER.findall(s) for s in strings))
+        return found
+
+    english = placeholders(i18n._catalogue.po_file("en"))
+    other = placeholders(i18n._catalogue.po_file(language))
+    for key, names in other.items():
+        # A plural form may spell its number out ("שתי שניות"), never invent a placeholder.
+        assert names <= english[key] | {"count"}, (language, key, names - english[key])
+        if "{count}" not in str(english[key]):
+            assert names == english[key] or key in _PLURALS, (language, key)
+
+
+_PLURALS = {"core.rate_limited"}
+
+
+def test_plural_forms_follow_each_language() -> None:
+    assert "1 second " in i18n.plural("core.rate_limited", 1, "en")
+    assert "5 seconds" in i18n.plural("core.rate_limited", 5, "en")
+    assert "שנייה אחת" in i18n.plural("core.rate_limited", 1, "he")
+    assert "שתי שניות" in i18n.plural("core.rate_limited", 2, "he")
+    assert "7 שניות" in i18n.plural("core.rate_limited", 7, "he")
+    assert "1 seconde " in i18n.plural("core.rate_limited", 1, "fr")
+    assert "3 secondes" in i18n.plural("core.rate_limited", 3, "fr")
+    assert "3 秒" in i18n.plural("core.rate_limited", 3, "zh")
+
+
+def test_numbers_money_and_dates_are_written_the_languages_way() -> None:
+    assert i18n.number(12345.5, "de") == "12.345,5"
+    assert i18n.number(12345.5, "fr") == "12\u202f345,5"
+    assert i18n.money(15_000_000, "EUR", "de") == "15.000.000\xa0€"
+    assert i18n.money(15_000_000, "EUR", "en") == "€15,000,000"
+    assert i18n.list_of(["a", "b", "c"], "zh") == "a、b和c"
+    assert i18n.date(dt.date(2026, 9, 26), "zh") == "2026年9月26日"
+
+
+def test_client_language_tags_map_to_the_working_languages() -> None:
+    assert i18n.supported("zh-CN") == "zh"
+    assert i18n.supported("he_IL") == "he"
+    assert i18n.supported("iw") == "he"
+    assert i18n.supported("pt-BR") == "en"
+    assert i18n.supported(None) == "en"
+
+
+def test_a_missing_translation_falls_back_to_english_and_an_unknown_id_fails() -> None:
+    assert i18n.text("answer.sources", "pt") == "Sources"
+    with pytest.raises(i18n.MissingMessageError):
+        i18n.text("no.such.message", "en")
