@@ -3,6 +3,7 @@ seam as Slack and Telegram (IncomingMessage in, streamed ReplyUpdates out)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import getpass
 import uuid
@@ -12,6 +13,10 @@ from typing import TextIO
 
 from bot import i18n
 from bot.messages import Attachment, Handler, IncomingMessage, Reply
+
+# The person at the terminal runs zbrain on this machine: the runtime maps this hint to the
+# role given with --as (the registry can still override it).
+LOCAL_OPERATOR = "local_operator"
 
 
 def citation_lines(reply: Reply) -> list[str]:
@@ -41,7 +46,13 @@ class TerminalAdapter:
 
     async def send(self, text: str, *, stream: bool = True) -> Reply | None:
         message = IncomingMessage(
-            text=text, platform="cli", user_id=self.user_id, conversation_id=self.conversation_id
+            text=text,
+            platform="cli",
+            user_id=self.user_id,
+            conversation_id=self.conversation_id,
+            message_id=uuid.uuid4().hex[:12],
+            display_name=self.user_id,
+            hints=frozenset({LOCAL_OPERATOR}),
         )
         shown = ""
         final: Reply | None = None
@@ -63,7 +74,7 @@ class TerminalAdapter:
             if final.citations:
                 self.out.write(f"\n{i18n.text('answer.sources', final.language)}:\n")
                 self.out.write("\n".join(citation_lines(final)) + "\n")
-            if final.actions:
+            if final.actions and final.actions[0].id != "feedback":
                 choices = " · ".join(f"{a.label} → {a.value}" for a in final.actions)
                 self.out.write(f"[{choices}]\n")
             for attachment in final.files:
@@ -89,7 +100,7 @@ class TerminalAdapter:
         while True:
             self.out.write(prompt)
             self.out.flush()
-            line = read_line()
+            line = await asyncio.to_thread(read_line)
             if line is None or line.strip() in {"/quit", "/exit"}:
                 self.out.write("\n")
                 return

@@ -71,28 +71,55 @@ class AnswerService:
     async def __call__(self, message: IncomingMessage) -> AsyncIterator[ReplyUpdate]:
         question = message.text.strip()
         language = i18n.supported(self.language_of(message) or detect_language(question))
-        role = self.role_of(message)
-        history = self.conversations.last(
-            message.platform, message.conversation_id, self.services.settings.history_turns
-        )
-        final: Reply | None = None
-        async for update in self._answer(question, language, role, history):
-            if isinstance(update, Reply):
-                final = update
+        async for update in self.respond(
+            question,
+            role=self.role_of(message),
+            language=language,
+            platform=message.platform,
+            conversation_id=message.conversation_id,
+            user_id=message.user_id,
+        ):
             yield update
-        self.conversations.add(
-            message.platform, message.conversation_id, message.user_id, "user", question
+
+    async def respond(
+        self,
+        question: str,
+        *,
+        role: str,
+        language: str,
+        platform: str,
+        conversation_id: str,
+        user_id: str,
+        trace: list[Hit] | None = None,
+    ) -> AsyncIterator[ReplyUpdate]:
+        """Answer one question of a conversation as `role`; `trace` receives what was
+        retrieved (per call, so concurrent questions never see each other's hits)."""
+        history = await asyncio.to_thread(
+            self.conversations.last, platform, conversation_id, self.services.settings.history_turns
         )
-        if final is not None:
-            self.conversations.add(
-                message.platform, message.conversation_id, message.user_id, "assistant", final.text
-            )
+        hits: list[Hit] = trace if trace is not None else []
+        async for update in self._answer(question, language, role, history, hits):
+            if isinstance(update, Reply):
+                # Before the final yield: an adapter may stop reading once it has the Reply.
+                await asyncio.to_thread(
+                    self._remember, platform, conversation_id, user_id, question, update.text
+                )
+                yield update
+                return
+            yield update
+
+    def _remember(
+        self, platform: str, conversation_id: str, user_id: str, question: str, answer: str
+    ) -> None:
+        self.conversations.add(platform, conversation_id, user_id, "user", question)
+        self.conversations.add(platform, conversation_id, user_id, "assistant", answer)
 
     async def _answer(
-        self, question: str, language: str, role: str, history: list[Turn]
+        self, question: str, language: str, role: str, history: list[Turn], trace: list[Hit]
     ) -> AsyncIterator[ReplyUpdate]:
         standalone = await self._standalone(question, history)
         retrieval = await self._retrieve(standalone, language, role)
+        trace[:] = retrieval.hits
         self.last_hits = retrieval.hits
         if retrieval.unsupported:
             yield self._abstain(

@@ -259,9 +259,10 @@ def search(
         out.print(f"   [dim]{escape(str(record['source']))}[/]\n")
 
 
-def _answer_handler(services: Services, role: str, lang: str | None, *, intake: bool = False):  # type: ignore[no-untyped-def]
-    from bot.assistant import build_assistant
-    from bot.serve import make_posters
+def _chat_runtime(services: Services, role: str, lang: str | None, *, intake: bool = False):  # type: ignore[no-untyped-def]
+    """The runtime for a terminal conversation: the local operator asks as `--as`."""
+    from adapters.terminal import LOCAL_OPERATOR, TerminalPoster
+    from bot.runtime import build_runtime
     from knowledge.model import Role, parse_choice
 
     parse_choice(Role, role, "role")
@@ -271,13 +272,11 @@ def _answer_handler(services: Services, role: str, lang: str | None, *, intake: 
         err.print("[dim]The index is empty: ingesting the bundled sample knowledge base first.[/]")
         with _progress("Ingesting samples") as update:
             services.ensure_samples(update)
-    return build_assistant(
-        services,
-        role_of=lambda _m: role,
-        language_of=lambda _m: lang,
-        intake=intake,
-        posters=make_posters(services.settings, sys.stdout) if intake else None,
+    runtime = build_runtime(
+        services=services, hint_roles={LOCAL_OPERATOR: role}, language=lang, intake=intake
     )
+    runtime.posters.register("terminal:", TerminalPoster(sys.stdout))
+    return runtime
 
 
 @app.command()
@@ -293,17 +292,23 @@ def ask(
 ) -> None:
     """Answer a question from the knowledge base, with numbered sources."""
     import asyncio
-    import sys
 
     from adapters.terminal import TerminalAdapter
 
     with _user_errors():
         services = _services()
-        handler = _answer_handler(services, role, lang)
+        runtime = _chat_runtime(services, role, lang)
         adapter = TerminalAdapter(
-            handler, sys.stdout, files_dir=services.settings.data_dir / "files"
+            runtime.assistant, sys.stdout, files_dir=services.settings.data_dir / "files"
         )
-        reply = asyncio.run(adapter.send(question, stream=not as_json))
+
+        async def run():  # type: ignore[no-untyped-def]
+            try:
+                return await adapter.send(question, stream=not as_json)
+            finally:
+                await runtime.aclose()
+
+        reply = asyncio.run(run())
     if as_json and reply is not None:
         typer.echo(
             json.dumps(
@@ -312,6 +317,7 @@ def ask(
                     "language": reply.language,
                     "mode": reply.mode,
                     "abstained": reply.abstained,
+                    "reply_id": reply.id,
                     "citations": [c.__dict__ for c in reply.citations],
                 },
                 ensure_ascii=False,
@@ -329,7 +335,6 @@ def chat(
 ) -> None:
     """A terminal chat that keeps the conversation's context; /quit to leave."""
     import asyncio
-    import sys
 
     from adapters.terminal import TerminalAdapter
 
@@ -339,11 +344,19 @@ def chat(
 
     with _user_errors():
         services = _services()
-        handler = _answer_handler(services, role, lang, intake=True)
+        runtime = _chat_runtime(services, role, lang, intake=True)
         adapter = TerminalAdapter(
-            handler, sys.stdout, files_dir=services.settings.data_dir / "files"
+            runtime.assistant, sys.stdout, files_dir=services.settings.data_dir / "files"
         )
-        asyncio.run(adapter.chat(read_line))
+
+        async def run() -> None:
+            try:
+                # stdin is read in a thread: the loop stays free for background work.
+                await adapter.chat(read_line)
+            finally:
+                await runtime.aclose()
+
+        asyncio.run(run())
 
 
 @app.command("eval")
@@ -490,49 +503,70 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Run the long-lived services: the scheduled manager digest (ZBRAIN_DIGEST_*)."""
+    """Run the long-lived services: the chat adapters that are configured, the scheduled
+    manager digest (ZBRAIN_DIGEST_*) and the audit retention."""
     import asyncio
     import datetime as dt
-    import sys
 
+    from adapters.terminal import TerminalPoster
     from bot.leads.digest import latest_fire_time
-    from bot.serve import (
-        check_digest_channel,
-        configure_logging,
-        digest_schedule,
-        make_posters,
-        run_services,
-    )
+    from bot.retention import RetentionService
+    from bot.runtime import build_runtime, configured_services, discover_adapters
+    from bot.serve import check_digest_channel, configure_logging, digest_schedule, run_services
 
     configure_logging(sys.stderr)
     with _user_errors():
         settings = load_settings()
-        posters = make_posters(settings, sys.stdout)
+        runtime = build_runtime(settings)
+        runtime.posters.register("terminal:", TerminalPoster(sys.stdout))
+        plugins = discover_adapters()
         # Configuration first: a wrong channel fails now, before the samples are loaded.
-        channel = check_digest_channel(settings, posters)
-        if channel is None:
-            raise ConfigError(
-                "nothing to serve: ZBRAIN_DIGEST_CHANNEL is not set, so the digest is off "
-                "(e.g. ZBRAIN_DIGEST_CHANNEL=file:managers writes it to the outbox folder)"
-            )
-        services = Services(settings)
+        adapters = [] if once else configured_services(runtime, plugins)
+        channel = check_digest_channel(settings, runtime.posters)
+        if channel is None and (once or not adapters):
+            wanted = ["ZBRAIN_DIGEST_CHANNEL (e.g. file:managers) for the scheduled digest"]
+            if not once:
+                wanted += [f"{p.requirements()} for {p.name}" for p in plugins]
+            raise ConfigError("nothing to serve; set " + ", or ".join(wanted))
+        services = runtime.services
         if services.index.count() == 0:
             err.print("[dim]Fresh data dir: loading the sample knowledge base and leads first.[/]")
             with _progress("Loading samples") as update:
                 services.ensure_samples(update)
-        schedule = digest_schedule(settings, services, posters, channel)
+        schedule = (
+            digest_schedule(settings, services, runtime.posters, channel, llm=runtime.llm)
+            if channel is not None
+            else None
+        )
         if once:
+            assert schedule is not None
             fire_time = latest_fire_time(schedule.trigger, dt.datetime.now(dt.UTC))
             if fire_time is None:
                 raise ValueError(
                     f"ZBRAIN_DIGEST_CRON {settings.digest_cron!r} has not fired in five years"
                 )
-            outcome = asyncio.run(schedule.runner.run(fire_time))
+
+            async def post_once():  # type: ignore[no-untyped-def]
+                try:
+                    return await schedule.runner.run(fire_time)
+                finally:
+                    await runtime.aclose()
+
+            outcome = asyncio.run(post_once())
             typer.echo(outcome.describe(channel))
             if outcome.status in ("failed", "gave-up"):
                 raise typer.Exit(1)
             return
-        asyncio.run(run_services([schedule]))
+        running = [*adapters, *([schedule] if schedule else [])]
+        running.append(RetentionService(services.audit, settings.audit_retention_days))
+
+        async def serve_all() -> None:
+            try:
+                await run_services(running)
+            finally:
+                await runtime.aclose()
+
+        asyncio.run(serve_all())
 
 
 def _register_subcommands() -> None:

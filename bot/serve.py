@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.channels import FilePoster, PosterRegistry, UnknownChannelError
+from bot.channels import PosterRegistry, UnknownChannelError
 from bot.leads.digest import Build, DigestRunner, DigestSchedule, summary_digest
-from bot.llm import make_llm
+from bot.llm import LLMClient, make_llm
 from bot.services import Services
 from bot.settings import ConfigError, Settings
 
@@ -46,17 +46,6 @@ def configure_logging(stream: TextIO) -> None:
         logging.getLogger(ours).setLevel(logging.INFO)
 
 
-def make_posters(settings: Settings, out: TextIO) -> PosterRegistry:
-    """The posters this process has: the outbox folder and the terminal now; each chat adapter
-    adds its own prefixes when it is configured."""
-    from adapters.terminal import TerminalPoster
-
-    posters = PosterRegistry()
-    posters.register("file:", FilePoster(settings.resolved_outbox_dir))
-    posters.register("terminal:", TerminalPoster(out))
-    return posters
-
-
 def check_digest_channel(settings: Settings, posters: PosterRegistry) -> str | None:
     """The digest's channel, None when the digest is off; ConfigError for a channel that no
     poster of this process serves (found at start, not at 08:00 on Monday)."""
@@ -78,6 +67,7 @@ def digest_schedule(
     channel: str,
     build: Build | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    llm: LLMClient | None = None,
 ) -> DigestSchedule:
     from apscheduler.triggers.cron import CronTrigger
 
@@ -85,7 +75,8 @@ def digest_schedule(
         services.engine,
         posters,
         channel,
-        build or summary_digest(services.engine, settings.digest_language, llm=make_llm(settings)),
+        build
+        or summary_digest(services.engine, settings.digest_language, llm=llm or make_llm(settings)),
         retries=settings.digest_retries,
         clock=clock,
         secrets=settings.secret_values(),

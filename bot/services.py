@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -25,6 +26,10 @@ from retrieval.lexical import LexicalIndex
 from retrieval.rerank import make_reranker
 from retrieval.search import Mode, search
 from retrieval.vectors import VectorMatrix
+
+if TYPE_CHECKING:
+    from knowledge.audit import AuditLog
+    from knowledge.identities import IdentityRegistry, InviteStore
 
 
 @dataclass
@@ -70,6 +75,24 @@ class Services:
         store.suggester = suggest_division(load_divisions())
         store.listeners.append(self.index_leads)
         return store
+
+    @cached_property
+    def identities(self) -> IdentityRegistry:
+        from knowledge.identities import IdentityRegistry
+
+        return IdentityRegistry(self.engine)
+
+    @cached_property
+    def invites(self) -> InviteStore:
+        from knowledge.identities import InviteStore
+
+        return InviteStore(self.engine)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from knowledge.audit import AuditLog
+
+        return AuditLog(self.engine)
 
     def index_leads(self, changed: list[Lead]) -> IngestReport:
         """Re-index the text views of leads that changed."""

@@ -32,7 +32,7 @@ from bot.leads.digest import (
     summary_digest,
 )
 from bot.messages import Attachment, Reply
-from bot.serve import check_digest_channel, digest_schedule, make_posters, run_services
+from bot.serve import check_digest_channel, digest_schedule, run_services
 from bot.services import Services
 from bot.settings import ConfigError, load_settings
 from knowledge.lead_seed import sample_leads
@@ -44,6 +44,16 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_8 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=SHANGHAI)
 WEEKLY = CronTrigger.from_crontab("0 8 * * MON", timezone=SHANGHAI)
 CHANNEL = "file:managers"
+
+
+def make_posters(settings, out):  # type: ignore[no-untyped-def]
+    """The posters `zbrain serve` starts with: the outbox folder and the terminal."""
+    from adapters.terminal import TerminalPoster
+
+    posters = PosterRegistry()
+    posters.register("file:", FilePoster(settings.resolved_outbox_dir))
+    posters.register("terminal:", TerminalPoster(out))
+    return posters
 
 
 class Clock:
