@@ -190,7 +190,7 @@ def search(
     kind: Annotated[str | None, typer.Option(help="Only this kind of document.")] = None,
     node: Annotated[str | None, typer.Option(help="Only this overseas node, e.g. munich.")] = None,
     role: Annotated[
-        str, typer.Option("--as", help="Search as guest, partner, staff or manager.")
+        str, typer.Option("--as", help="Search as guest, partner, staff, manager or admin.")
     ] = "staff",
     per_doc: Annotated[
         int,
@@ -283,7 +283,7 @@ def _chat_runtime(services: Services, role: str, lang: str | None, *, intake: bo
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in any language.")],
     role: Annotated[
-        str, typer.Option("--as", help="Ask as guest, partner, staff or manager.")
+        str, typer.Option("--as", help="Ask as guest, partner, staff, manager or admin.")
     ] = "staff",
     lang: Annotated[
         str | None, typer.Option(help="Answer in this language (zh, en, de, ko, he, fr).")
@@ -329,7 +329,7 @@ def ask(
 @app.command()
 def chat(
     role: Annotated[
-        str, typer.Option("--as", help="Chat as guest, partner, staff or manager.")
+        str, typer.Option("--as", help="Chat as guest, partner, staff, manager or admin.")
     ] = "staff",
     lang: Annotated[str | None, typer.Option(help="Answer in this language.")] = None,
 ) -> None:

@@ -29,6 +29,7 @@ class Role(StrEnum):
     PARTNER = "partner"
     STAFF = "staff"
     MANAGER = "manager"
+    ADMIN = "admin"  # reads like a manager; also grants roles and invites (zbrain users, invite)
 
 
 ROLE_VISIBILITY: dict[Role, tuple[Visibility, ...]] = {
@@ -36,6 +37,7 @@ ROLE_VISIBILITY: dict[Role, tuple[Visibility, ...]] = {
     Role.PARTNER: (Visibility.PUBLIC, Visibility.PARTNER),
     Role.STAFF: (Visibility.PUBLIC, Visibility.PARTNER, Visibility.INTERNAL),
     Role.MANAGER: tuple(Visibility),
+    Role.ADMIN: tuple(Visibility),
 }
 
 

@@ -121,9 +121,9 @@ def test_kind_and_node_filters(sample_services) -> None:  # type: ignore[no-unty
 
 def test_unknown_role_or_kind_is_a_clear_error(fixture_services) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(
-        ValueError, match="role 'admin' is not one of: guest, partner, staff, manager"
+        ValueError, match="role 'owner' is not one of: guest, partner, staff, manager, admin"
     ):
-        fixture_services.search("x", role="admin")
+        fixture_services.search("x", role="owner")
     with pytest.raises(ValueError, match="kind 'memo' is not one of"):
         fixture_services.search("x", kind="memo")
 

@@ -263,7 +263,7 @@ class Intake:
         twin = self._duplicate(lead)
         if twin is None:
             return await self._create(draft, actor)
-        if role not in ("staff", "manager"):
+        if role not in ("staff", "manager", "admin"):
             # A partner must not learn what internal leads exist: saved as new, flagged inside.
             draft.values["summary"] = (
                 f"{draft.values.get('summary', '')}\n\n[possible duplicate of {twin.id}]".strip()

@@ -4,7 +4,7 @@
 `HEAD`; no alembic.ini is needed at run time. When the database is already at `HEAD` that costs
 one small query and Alembic is not even imported (the CLI opens the engine on every command).
 
-Adding a revision (the next one is 0005):
+Adding a revision (the next one is 0006):
 
 1. Define the new or changed `Table` where the code uses it. A new table module is added to
    `TABLE_MODULES` below, so that autogenerate and the drift test see it.
@@ -13,9 +13,9 @@ Adding a revision (the next one is 0005):
 
        alembic -x url=sqlite:////tmp/zbrain-draft.db upgrade head
        alembic -x url=sqlite:////tmp/zbrain-draft.db revision --autogenerate \\
-           --rev-id 0005 -m "what it adds"
+           --rev-id 0006 -m "what it adds"
 
-   or write it by hand from `alembic revision --rev-id 0005 -m "what it adds"`. Without
+   or write it by hand from `alembic revision --rev-id 0006 -m "what it adds"`. Without
    `-x url=...` the CLI uses DATABASE_URL / ZBRAIN_DATA_DIR like zbrain itself.
 3. Review the file in versions/: spell columns out with `op.create_table`/`op.add_column` and
    never import the Table objects, so the revision keeps describing the schema of its day.
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     # Imported where used: an up-to-date database must not pay for importing Alembic.
     from alembic.config import Config
 
-HEAD = "0004"
+HEAD = "0005"
 TABLE_MODULES = (
     "bot.conversations",
     "retrieval.calibration",
@@ -44,6 +44,7 @@ TABLE_MODULES = (
     "knowledge.leads",
     "knowledge.lead_drafts",
     "knowledge.digest_runs",
+    "knowledge.identities",
 )
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
