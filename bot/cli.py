@@ -570,9 +570,11 @@ def serve(
 
 
 def _register_subcommands() -> None:
+    from bot.admin_cli import register as register_admin
     from bot.leads.cli import leads_app
 
     app.add_typer(leads_app, name="leads")
+    register_admin(app)
 
 
 _register_subcommands()

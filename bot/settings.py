@@ -62,6 +62,41 @@ class Settings(BaseSettings):
     digest_retries: int = Field(3, ge=0, le=100, validation_alias="ZBRAIN_DIGEST_RETRIES")
     digest_retry_seconds: float = Field(300.0, ge=0, validation_alias="ZBRAIN_DIGEST_RETRY_SECONDS")
     outbox_dir: Path | None = Field(None, validation_alias="ZBRAIN_OUTBOX_DIR")
+    # Identities, audit and rate limits (bot/ratelimit.py, knowledge/audit.py).
+    rate_questions: str = Field("10/60s", validation_alias="ZBRAIN_RATE_QUESTIONS")
+    rate_intake: str = Field("30/60s", validation_alias="ZBRAIN_RATE_INTAKE")
+    audit_retention_days: int = Field(180, ge=1, validation_alias="ZBRAIN_AUDIT_RETENTION_DAYS")
+    telegram_bot_name: str | None = Field(None, validation_alias="ZBRAIN_TELEGRAM_BOT_NAME")
+
+    @field_validator("rate_questions", "rate_intake")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        from bot.ratelimit import parse_rate
+
+        parse_rate(value)
+        return value.strip()
+
+    @field_validator("telegram_bot_name")
+    @classmethod
+    def _valid_bot_name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", name):
+            raise ValueError(
+                "expected the bot's username, e.g. zhaoshang_brain_bot (5-32 letters, digits or _)"
+            )
+        return name
+
+    def rate_limits(self) -> dict[str, tuple[float, int]]:
+        """Kind ("question", "intake") → (tokens per minute, burst); a kind set to 0 is absent."""
+        from bot.ratelimit import parse_rate
+
+        found = {
+            "question": parse_rate(self.rate_questions),
+            "intake": parse_rate(self.rate_intake),
+        }
+        return {kind: rate for kind, rate in found.items() if rate is not None}
 
     @field_validator(
         "chroma_host",

@@ -45,6 +45,7 @@ TABLE_MODULES = (
     "knowledge.lead_drafts",
     "knowledge.digest_runs",
     "knowledge.identities",
+    "knowledge.audit",
 )
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"

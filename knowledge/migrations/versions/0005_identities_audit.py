@@ -49,8 +49,45 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code_hash"),
     )
+    op.create_table(
+        "exchanges",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("reply_id", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=256), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("conversation_id", sa.String(length=300), nullable=False),
+        sa.Column("intent", sa.String(length=32), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("doc_ids", sa.Text(), nullable=False),
+        sa.Column("visibilities", sa.Text(), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("latency_ms", sa.Integer(), nullable=False),
+        sa.Column("error_reference", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("reply_id"),
+    )
+    op.create_index("ix_exchanges_at", "exchanges", ["at"])
+    op.create_index("ix_exchanges_user", "exchanges", ["user_id"])
+    op.create_table(
+        "feedback",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("reply_id", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=256), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("reply_id", "platform", "user_id", name="uq_feedback_vote"),
+    )
+    op.create_index("ix_feedback_reply_id", "feedback", ["reply_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("feedback")
+    op.drop_table("exchanges")
     op.drop_table("invites")
     op.drop_table("identities")
