@@ -510,7 +510,7 @@ def serve(
 
     from adapters.terminal import TerminalPoster
     from bot.leads.digest import latest_fire_time
-    from bot.retention import RetentionService
+    from bot.retention import audit_retention
     from bot.runtime import build_runtime, configured_services, discover_adapters
     from bot.serve import check_digest_channel, configure_logging, digest_schedule, run_services
 
@@ -558,7 +558,7 @@ def serve(
                 raise typer.Exit(1)
             return
         running = [*adapters, *([schedule] if schedule else [])]
-        running.append(RetentionService(services.audit, settings.audit_retention_days))
+        running.append(audit_retention(settings, services.engine))
 
         async def serve_all() -> None:
             try:
