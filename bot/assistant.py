@@ -17,9 +17,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from knowledge.audit import AuditLog, Exchange
-from knowledge.identities import InviteError
-
 from bot import i18n
 from bot.answer import AnswerService
 from bot.askers import Asker, AskerResolver
@@ -34,6 +31,8 @@ from bot.messages import Action, IncomingMessage, Reply, ReplyUpdate
 from bot.ratelimit import RateLimiter
 from bot.services import Services
 from bot.streaming import failure_reply
+from knowledge.audit import AuditLog, Exchange
+from knowledge.identities import InviteError
 from knowledge.leads import LeadError
 from retrieval.index import Hit
 

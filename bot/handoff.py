@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from knowledge.audit import Exchange
-
 from bot import i18n
 from bot.askers import Asker
 from bot.channels import PosterRegistry
 from bot.divisions import Division
 from bot.messages import Reply
+from knowledge.audit import Exchange
 
 log = logging.getLogger(__name__)
 
