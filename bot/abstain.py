@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.terms import overlap
 from knowledge.glossary import Glossary
 from retrieval.index import Hit
+from retrieval.terms import overlap
 
 THRESHOLDS = {"zh": 0.046, "en": 0.031, "de": 0.038, "fr": 0.025, "ko": 0.029, "he": 0.034}
 DEFAULT_THRESHOLD = 0.040

@@ -10,9 +10,9 @@ import numpy as np
 
 from bot import i18n
 from bot.citations import Passage
-from bot.terms import overlap
 from knowledge.chunking import split_sentences
 from retrieval.embeddings import Embedder
+from retrieval.terms import overlap
 
 MAX_SENTENCES = 4
 _PASSAGES_CONSIDERED = 3

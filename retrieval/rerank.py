@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.terms import overlap
 from retrieval.index import Hit
+from retrieval.terms import overlap
 
 
 class Reranker(Protocol):

@@ -7,7 +7,7 @@ import logging
 import re
 from functools import cache
 
-from bot.terms import STOPWORDS
+from retrieval.terms import STOPWORDS
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7af]+")
@@ -18,7 +18,8 @@ _NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
 
 
 @cache
-def _jieba():  # type: ignore[no-untyped-def]
+def jieba_segmenter():  # type: ignore[no-untyped-def]
+    """jieba, initialised once (loading its dictionary takes a second)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -30,7 +31,9 @@ def tokenize(text: str) -> list[str]:
     lowered = _NUMBER_SEPARATORS.sub("", text.lower())
     tokens: list[str] = []
     for run in _CJK_RUN.findall(lowered):
-        tokens.extend(t for t in _jieba().lcut_for_search(run) if t.strip() and t not in STOPWORDS)
+        tokens.extend(
+            t for t in jieba_segmenter().lcut_for_search(run) if t.strip() and t not in STOPWORDS
+        )
     rest = _CJK_RUN.sub(" ", lowered)
     for run in _HANGUL_RUN.findall(rest):
         tokens.append(run)

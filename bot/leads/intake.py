@@ -59,7 +59,10 @@ def starts_intake(text: str) -> str | None:
     """The description after an intake trigger ("new lead: …"), or None for other messages."""
     stripped = text.strip()
     for trigger in TRIGGERS:
-        match = re.match(re.escape(trigger), stripped, re.IGNORECASE)
+        # A trigger ending in a Latin letter must end a word: "new leadership programmes?" and
+        # "neues Projektförderprogramm" are questions.
+        boundary = r"(?![0-9a-zà-ÿ])" if re.search(r"[a-zà-ÿ]$", trigger) else ""
+        match = re.match(re.escape(trigger) + boundary, stripped, re.IGNORECASE)
         if match:
             return stripped[match.end() :].lstrip(" :：,，-—\n").strip()
     return None
