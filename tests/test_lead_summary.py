@@ -157,10 +157,10 @@ def test_the_template_states_the_figures_plainly(full: LeadSummary) -> None:
     text, mode = narrative(full, "en")
     assert mode == "template"
     assert text == (
-        "Leads matching: 12. By stage: new 4, contacted 2, visiting 2. "
+        "Leads matching: 12. By stage: new 4, contacted 2, and visiting 2. "
         "From 2026-11-01 to 2026-12-01: added 3, moved forward 2; "
         "stalled (no change for 30 days or more) 2. "
-        "Largest by investment: Foxtrot Hydrogen, 50,000,000,000 KRW. "
+        "Largest by investment: Foxtrot Hydrogen, ₩50,000,000,000. "
         "Awaiting a division: 6 (2 with a suggested one)."
     )
 
@@ -183,7 +183,7 @@ def test_every_number_in_the_template_comes_from_the_summary(
 
 def test_the_template_speaks_the_askers_language(full: LeadSummary, history_engine: Engine) -> None:
     assert narrative(full, "zh")[0].startswith("符合条件的线索：12 条。按阶段：新线索 4、")
-    assert "50.000.000.000 KRW" in narrative(full, "de")[0]  # German groups with dots
+    assert "50.000.000.000\xa0₩" in narrative(full, "de")[0]  # German groups with dots
     assert "ממתינים לשיוך לאגף: 6" in narrative(full, "he")[0]
     assert narrative(full, "ko")[0].startswith("조건에 맞는 리드: 12건.")
     nothing = summarize(history_engine, SummaryFilter(node="paris"), TODAY)
@@ -202,7 +202,7 @@ def test_an_llm_narrative_is_written_from_the_figures_in_the_askers_language(
     figures = json.loads(prompt.split("<figures>")[1].split("</figures>")[0])
     assert figures["total_leads"] == 12 and figures["stalled_open_leads"] == 2
     assert figures["by_stage"]["신규"] == 4  # names in the asker's language
-    assert figures["largest_by_investment"][0]["investment"] == "50,000,000,000 KRW"
+    assert figures["largest_by_investment"][0]["investment"] == "₩50,000,000,000"
 
 
 def test_an_llm_that_invents_a_number_gets_the_template_instead(full: LeadSummary) -> None:
@@ -251,7 +251,7 @@ def test_the_chart_draws_every_label_of_every_script(full: LeadSummary, language
 def test_the_chat_reply_carries_narrative_figures_and_chart(history_engine: Engine) -> None:
     reply = asyncio.run(summary_reply(history_engine, SummaryFilter(), "zh", TODAY, role="manager"))
     assert reply.text.startswith("符合条件的线索：12 条。")
-    assert "按节点: 波士顿 4、剑桥 3、慕尼黑 3、特拉维夫 2" in reply.text
+    assert "按节点：波士顿 4、剑桥 3、慕尼黑 3和特拉维夫 2" in reply.text
     assert "L-0003 Cedar AI Ltd → 环渤海事业部" in reply.text
     assert reply.language == "zh" and reply.mode == "extractive" and not reply.abstained
     [chart] = reply.files
