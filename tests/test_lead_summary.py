@@ -4,8 +4,9 @@ import asyncio
 import datetime as dt
 import io
 import json
+import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,12 +15,15 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from rich.console import Console
 from sqlalchemy import Engine
 
+from bot.leads import cli as leads_cli
 from bot.leads.chart import HEIGHT_PX, WIDTH_PX, summary_chart
+from bot.leads.digest import digest_text
 from bot.leads.narrative import narrative, numbers_in
 from bot.leads.reports import summary_reply
-from bot.leads.summary import LeadSummary, SummaryFilter, summarize
+from bot.leads.summary import RANKING_RATES_TO_CNY, LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
 from bot.settings import load_settings
 from knowledge.lead_store import LeadStore
@@ -259,6 +263,45 @@ def test_the_chat_reply_carries_narrative_figures_and_chart(history_engine: Engi
     assert chart.content.startswith(b"\x89PNG")
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_words(text: str, companies: Iterable[str]) -> set[str]:
+    """Latin words of three letters or more, except those of the companies' names (data, not
+    labels) and currency codes: in a Chinese summary, each one is an untranslated label."""
+    allowed = {word for company in companies for word in _LATIN_WORD.findall(company)}
+    return set(_LATIN_WORD.findall(text)) - allowed - set(RANKING_RATES_TO_CNY)
+
+
+def _printed_summary(monkeypatch: pytest.MonkeyPatch, summary: LeadSummary, language: str) -> str:
+    """What `zbrain leads summary --lang <language>` prints for the summary."""
+    screen = io.StringIO()
+    monkeypatch.setattr(leads_cli, "out", Console(file=screen, width=200, soft_wrap=True))
+    text, mode = narrative(summary, language)
+    leads_cli._print_summary(summary, language, text, mode)
+    return screen.getvalue()
+
+
+def test_a_chinese_summary_has_no_english_labels(
+    monkeypatch: pytest.MonkeyPatch, full: LeadSummary, history_engine: Engine
+) -> None:
+    companies = [lead.company for lead in LeadStore(history_engine).list()]
+    chat = asyncio.run(summary_reply(history_engine, SummaryFilter(), "zh", TODAY, role="manager"))
+    narrowed = summarize(history_engine, SummaryFilter(node="munich", stage="visiting"), TODAY)
+    shown = {
+        "command line": _printed_summary(monkeypatch, full, "zh"),
+        "command line, filtered": _printed_summary(monkeypatch, narrowed, "zh"),
+        "chat": chat.text,
+        "digest": digest_text(full, "zh"),
+    }
+    for where, text in shown.items():
+        assert "L-0003" in text or "L-0001" in text, where  # the lists are there
+        assert english_words(text, companies) == set(), where
+    # The check sees labels: the English summary is full of them.
+    english = _printed_summary(monkeypatch, full, "en")
+    assert {"stage", "leads", "company", "investment"} <= english_words(english, companies)
+
+
 def test_staff_in_chat_never_see_restricted_leads_and_guests_see_nothing(
     history_engine: Engine,
 ) -> None:
@@ -329,7 +372,9 @@ def test_cli_summary_figures_match_the_sample_leads(
 
     shown = run_cli("leads", "summary", "--lang", "zh", "--stage", "洽谈中", env=cli_env)
     assert shown.returncode == 0, shown.stderr
-    assert "符合条件的线索" in shown.stdout and "by stage" in shown.stdout
+    assert "符合条件的线索" in shown.stdout and "按阶段" in shown.stdout
+    companies = [lead.company for lead in store.list()]
+    assert english_words(shown.stdout, companies) == set()
 
 
 @pytest.mark.parametrize(
