@@ -88,28 +88,35 @@ def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+def _en(key: str, **values: object) -> str:
+    """A table label from the message catalogue: commands without --lang print English."""
+    return i18n.text(key, "en", **values)
+
+
 def _print_report(report: IngestReport) -> None:
-    table = Table(title="Ingest summary", show_header=False, title_justify="left")
+    table = Table(title=_en("cli.ingest.title"), show_header=False, title_justify="left")
     for name, value in (
-        ("documents added", report.added),
-        ("documents updated", report.updated),
-        ("documents unchanged", report.unchanged),
-        ("documents removed", report.removed),
-        ("documents failed", len(report.failed)),
-        ("files skipped", len(report.skipped)),
-        ("chunks in these documents", report.chunks),
-        ("chunks written / deleted", f"{report.chunks_written} / {report.chunks_deleted}"),
-        ("passages embedded (rest from cache)", report.embedded),
+        ("added", report.added),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+        ("removed", report.removed),
+        ("failed", len(report.failed)),
+        ("skipped", len(report.skipped)),
+        ("chunks", report.chunks),
+        ("chunks_changed", f"{report.chunks_written} / {report.chunks_deleted}"),
+        ("embedded", report.embedded),
         ("seconds", f"{report.seconds:.1f}"),
     ):
-        table.add_row(name, str(value))
+        table.add_row(_en(f"cli.ingest.{name}"), str(value))
     err.print(table)
-    for problem in report.failed:
-        err.print(f"[red]failed[/] {escape(problem.path)}: {escape(problem.reason)}")
-    for problem in report.skipped:
-        err.print(f"[yellow]skipped[/] {escape(problem.path)}: {escape(problem.reason)}")
-    for problem in report.warnings:
-        err.print(f"[yellow]warning[/] {escape(problem.path)}: {escape(problem.reason)}")
+    for style, kind, problems in (
+        ("red", "failed", report.failed),
+        ("yellow", "skipped", report.skipped),
+        ("yellow", "warning", report.warnings),
+    ):
+        label = _en(f"cli.ingest.problem_{kind}")
+        for problem in problems:
+            err.print(f"[{style}]{label}[/] {escape(problem.path)}: {escape(problem.reason)}")
 
 
 @app.command()
@@ -245,13 +252,18 @@ def search(
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
     if not records:
-        out.print(f"No results visible to role '{escape(role)}'.")
+        out.print(_en("cli.search.none", role=escape(role)))
         return
     for record in records:
+        score = _en(
+            "cli.search.score",
+            score=f"{record['score']:.3f}",
+            similarity=f"{record['similarity']:.3f}",
+        )
         out.print(
             f"[bold]{record['rank']}. {escape(str(record['title']))}[/]  "
             f"[cyan]{record['kind']}[/] · {record['language']} · {record['visibility']} · "
-            f"score {record['score']:.3f} (cosine {record['similarity']:.3f})"
+            f"{score}"
         )
         if record["heading"]:
             out.print(f"   [dim]§ {escape(record['heading'])}[/]")
@@ -418,30 +430,31 @@ def evaluate(
     full = report(results, k)
     if json_out is not None:
         json_out.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
-    table = Table(title=f"Evaluation of {golden.name} (k={k})", title_justify="left")
-    columns = [
-        "recall@1",
-        f"recall@{k}",
-        "mrr",
-        "fact_coverage",
-        "abstain_accuracy",
-        "language_match",
-        "latency_ms_p50",
-        "latency_ms_p95",
-        "n",
-    ]
-    table.add_column("group")
+    table = Table(title=_en("cli.eval.title", golden=golden.name, k=k), title_justify="left")
+    headings = {
+        "recall@1": _en("cli.eval.recall", k=1),
+        f"recall@{k}": _en("cli.eval.recall", k=k),
+        "mrr": _en("cli.eval.mrr"),
+        "fact_coverage": _en("cli.eval.fact_coverage"),
+        "abstain_accuracy": _en("cli.eval.abstain_accuracy"),
+        "language_match": _en("cli.eval.language_match"),
+        "latency_ms_p50": _en("cli.eval.latency_p50"),
+        "latency_ms_p95": _en("cli.eval.latency_p95"),
+        "n": _en("cli.eval.n"),
+    }
+    columns = list(headings)
+    table.add_column(_en("cli.eval.group"))
     for column in columns:
-        table.add_column(column.replace("_", " "), justify="right")
+        table.add_column(headings[column], justify="right")
 
     def row(name: str, values: dict[str, Any]) -> None:
         table.add_row(name, *("–" if values[c] is None else str(values[c]) for c in columns))
 
-    row("overall", full["overall"])
+    row(_en("cli.eval.overall"), full["overall"])
     for name, values in full["by_lang"].items():
-        row(f"lang {name}", values)
+        row(_en("cli.eval.by_lang", name=name), values)
     for name, values in full["by_type"].items():
-        row(f"type {name}", values)
+        row(_en("cli.eval.by_type", name=name), values)
     out.print(table)
 
 
@@ -471,26 +484,29 @@ def status(
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
+    documents = i18n.plural("cli.status.documents", info["documents"], "en")
+    chunk_count = i18n.plural("cli.status.chunks", info["chunks"], "en")
     out.print(
-        f"[bold]Index[/] {info['collection']} — "
-        f"{info['documents']} documents, {info['chunks']} chunks"
+        f"[bold]{_en('cli.status.index')}[/] {info['collection']} — {documents}, {chunk_count}"
     )
-    out.print(f"[bold]Embedding model[/] {info['embedding_model']} (dimension {info['dimension']})")
-    out.print(f"[bold]Where[/] {escape(info['where'])}")
+    dimension = _en("cli.status.dimension", dimension=info["dimension"])
+    out.print(f"[bold]{_en('cli.status.model')}[/] {info['embedding_model']} {dimension}")
+    out.print(f"[bold]{_en('cli.status.where')}[/] {escape(info['where'])}")
     for label, docs, chunks in (
         ("kind", summary.by_kind, summary.chunks_by_kind),
         ("language", summary.by_language, summary.chunks_by_language),
         ("visibility", summary.by_visibility, summary.chunks_by_visibility),
     ):
-        table = Table(title=f"By {label}", title_justify="left")
-        table.add_column(label)
-        table.add_column("documents", justify="right")
-        table.add_column("chunks", justify="right")
+        table = Table(title=_en(f"cli.status.by_{label}"), title_justify="left")
+        table.add_column(_en(f"cli.status.{label}"))
+        table.add_column(_en("cli.status.documents_column"), justify="right")
+        table.add_column(_en("cli.status.chunks_column"), justify="right")
         for key in sorted(chunks):
             table.add_row(key, str(docs[key]), str(chunks[key]))
         out.print(table)
     for root, count in sorted(summary.roots.items()):
-        out.print(f"[dim]source folder[/] {escape(root)}: {count} documents")
+        in_root = i18n.plural("cli.status.documents", count, "en")
+        out.print(f"[dim]{_en('cli.status.source_folder')}[/] {escape(root)}: {in_root}")
 
 
 @app.command()

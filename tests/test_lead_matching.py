@@ -32,7 +32,7 @@ def test_the_division_with_the_sector_and_node_ranks_first_with_its_reasons() ->
     assert best.score == pytest.approx(sum(r.points for r in best.reasons))
     assert best.score > ranked[1].score
     zh = [r.render("zh") for r in best.reasons]
-    assert any("产业方向匹配：hydrogen" in line for line in zh)
+    assert any("产业方向匹配：氢能" in line for line in zh)  # the sector named, not its id
     assert any(r.render("de").startswith("Branchenschwerpunkt passt") for r in best.reasons)
 
 

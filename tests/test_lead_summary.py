@@ -4,8 +4,9 @@ import asyncio
 import datetime as dt
 import io
 import json
+import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,12 +15,15 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from rich.console import Console
 from sqlalchemy import Engine
 
+from bot.leads import cli as leads_cli
 from bot.leads.chart import HEIGHT_PX, WIDTH_PX, summary_chart
+from bot.leads.digest import digest_text
 from bot.leads.narrative import narrative, numbers_in
 from bot.leads.reports import summary_reply
-from bot.leads.summary import LeadSummary, SummaryFilter, summarize
+from bot.leads.summary import RANKING_RATES_TO_CNY, LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
 from bot.settings import load_settings
 from knowledge.lead_store import LeadStore
@@ -157,10 +161,10 @@ def test_the_template_states_the_figures_plainly(full: LeadSummary) -> None:
     text, mode = narrative(full, "en")
     assert mode == "template"
     assert text == (
-        "Leads matching: 12. By stage: new 4, contacted 2, visiting 2. "
+        "Leads matching: 12. By stage: new 4, contacted 2, and visiting 2. "
         "From 2026-11-01 to 2026-12-01: added 3, moved forward 2; "
         "stalled (no change for 30 days or more) 2. "
-        "Largest by investment: Foxtrot Hydrogen, 50,000,000,000 KRW. "
+        "Largest by investment: Foxtrot Hydrogen, ₩50,000,000,000. "
         "Awaiting a division: 6 (2 with a suggested one)."
     )
 
@@ -183,7 +187,7 @@ def test_every_number_in_the_template_comes_from_the_summary(
 
 def test_the_template_speaks_the_askers_language(full: LeadSummary, history_engine: Engine) -> None:
     assert narrative(full, "zh")[0].startswith("符合条件的线索：12 条。按阶段：新线索 4、")
-    assert "50.000.000.000 KRW" in narrative(full, "de")[0]  # German groups with dots
+    assert "50.000.000.000\xa0₩" in narrative(full, "de")[0]  # German groups with dots
     assert "ממתינים לשיוך לאגף: 6" in narrative(full, "he")[0]
     assert narrative(full, "ko")[0].startswith("조건에 맞는 리드: 12건.")
     nothing = summarize(history_engine, SummaryFilter(node="paris"), TODAY)
@@ -202,7 +206,7 @@ def test_an_llm_narrative_is_written_from_the_figures_in_the_askers_language(
     figures = json.loads(prompt.split("<figures>")[1].split("</figures>")[0])
     assert figures["total_leads"] == 12 and figures["stalled_open_leads"] == 2
     assert figures["by_stage"]["신규"] == 4  # names in the asker's language
-    assert figures["largest_by_investment"][0]["investment"] == "50,000,000,000 KRW"
+    assert figures["largest_by_investment"][0]["investment"] == "₩50,000,000,000"
 
 
 def test_an_llm_that_invents_a_number_gets_the_template_instead(full: LeadSummary) -> None:
@@ -251,12 +255,51 @@ def test_the_chart_draws_every_label_of_every_script(full: LeadSummary, language
 def test_the_chat_reply_carries_narrative_figures_and_chart(history_engine: Engine) -> None:
     reply = asyncio.run(summary_reply(history_engine, SummaryFilter(), "zh", TODAY, role="manager"))
     assert reply.text.startswith("符合条件的线索：12 条。")
-    assert "按节点: 波士顿 4、剑桥 3、慕尼黑 3、特拉维夫 2" in reply.text
+    assert "按节点：波士顿 4、剑桥 3、慕尼黑 3和特拉维夫 2" in reply.text
     assert "L-0003 Cedar AI Ltd → 环渤海事业部" in reply.text
     assert reply.language == "zh" and reply.mode == "extractive" and not reply.abstained
     [chart] = reply.files
     assert (chart.filename, chart.mime_type) == ("leads-summary.png", "image/png")
     assert chart.content.startswith(b"\x89PNG")
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_words(text: str, companies: Iterable[str]) -> set[str]:
+    """Latin words of three letters or more, except those of the companies' names (data, not
+    labels) and currency codes: in a Chinese summary, each one is an untranslated label."""
+    allowed = {word for company in companies for word in _LATIN_WORD.findall(company)}
+    return set(_LATIN_WORD.findall(text)) - allowed - set(RANKING_RATES_TO_CNY)
+
+
+def _printed_summary(monkeypatch: pytest.MonkeyPatch, summary: LeadSummary, language: str) -> str:
+    """What `zbrain leads summary --lang <language>` prints for the summary."""
+    screen = io.StringIO()
+    monkeypatch.setattr(leads_cli, "out", Console(file=screen, width=200, soft_wrap=True))
+    text, mode = narrative(summary, language)
+    leads_cli._print_summary(summary, language, text, mode)
+    return screen.getvalue()
+
+
+def test_a_chinese_summary_has_no_english_labels(
+    monkeypatch: pytest.MonkeyPatch, full: LeadSummary, history_engine: Engine
+) -> None:
+    companies = [lead.company for lead in LeadStore(history_engine).list()]
+    chat = asyncio.run(summary_reply(history_engine, SummaryFilter(), "zh", TODAY, role="manager"))
+    narrowed = summarize(history_engine, SummaryFilter(node="munich", stage="visiting"), TODAY)
+    shown = {
+        "command line": _printed_summary(monkeypatch, full, "zh"),
+        "command line, filtered": _printed_summary(monkeypatch, narrowed, "zh"),
+        "chat": chat.text,
+        "digest": digest_text(full, "zh"),
+    }
+    for where, text in shown.items():
+        assert "L-0003" in text or "L-0001" in text, where  # the lists are there
+        assert english_words(text, companies) == set(), where
+    # The check sees labels: the English summary is full of them.
+    english = _printed_summary(monkeypatch, full, "en")
+    assert {"stage", "leads", "company", "investment"} <= english_words(english, companies)
 
 
 def test_staff_in_chat_never_see_restricted_leads_and_guests_see_nothing(
@@ -329,7 +372,9 @@ def test_cli_summary_figures_match_the_sample_leads(
 
     shown = run_cli("leads", "summary", "--lang", "zh", "--stage", "洽谈中", env=cli_env)
     assert shown.returncode == 0, shown.stderr
-    assert "符合条件的线索" in shown.stdout and "by stage" in shown.stdout
+    assert "符合条件的线索" in shown.stdout and "按阶段" in shown.stdout
+    companies = [lead.company for lead in store.list()]
+    assert english_words(shown.stdout, companies) == set()
 
 
 @pytest.mark.parametrize(

@@ -138,6 +138,18 @@ def date(value: dt.date, language: str, style: str = "medium") -> str:
     return format_date(value, format=style, locale=babel_locale(language))
 
 
+_HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea]")
+
+
 def list_of(items: list[str], language: str) -> str:
     """'a, b and c' the language's way ('a、b和c' in zh)."""
-    return format_list(items, locale=babel_locale(language)) if items else ""
+    if not items:
+        return ""
+    if supported(language) != "he" or len(items) < 2:
+        return format_list(items, locale=babel_locale(language))
+    # Hebrew's "and" is a prefix (ומינכן), written with a hyphen before a word in another
+    # script or a number (ו-L-0012, ו-3): CLDR leaves that to the formatter, as ICU does.
+    *first, last = items
+    joined = format_list([*first, "\0"], locale=babel_locale(language))
+    vav = "ו" if _HEBREW_LETTER.match(last) else "ו-"
+    return joined.replace("ו\0", vav + last).replace("\0", last)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot import i18n
 from bot.channels import PosterRegistry, UnknownChannelError
 from bot.divisions import Division
+from bot.leads.labels import name
 from bot.leads.matching import Reason
 from bot.messages import Reply
 from knowledge.leads import Lead
@@ -15,22 +17,34 @@ from knowledge.leads import Lead
 log = logging.getLogger(__name__)
 
 Announce = Callable[[Lead], Awaitable[None]]
+# Staff channels work in Chinese.
+CHANNEL_LANGUAGE = "zh"
 
 
-def announcement(lead: Lead, division: Division) -> Reply:
-    """Staff channels work in Chinese; the reasons are the scorer's own."""
-    money = (
-        f"，投资额 {lead.investment_amount:,.0f} {lead.investment_currency}"
-        if lead.investment_amount is not None
-        else ""
-    )
+def announcement(lead: Lead, division: Division, language: str = CHANNEL_LANGUAGE) -> Reply:
+    """The post for the division's channel; the reasons are the scorer's own."""
+    values = {
+        "lead": lead.id,
+        "company": lead.company,
+        "node": name("nodes", lead.node, language),
+    }
+    if lead.investment_amount is None:
+        first = i18n.text("announce.new_lead", language, **values)
+    else:
+        amount = (
+            i18n.money(lead.investment_amount, lead.investment_currency, language)
+            if lead.investment_currency
+            else i18n.number(lead.investment_amount, language)
+        )
+        first = i18n.text("announce.new_lead_investment", language, amount=amount, **values)
+    score = i18n.number(lead.suggested_score or 0, language, digits=2)
     lines = [
-        f"新线索 {lead.id}：{lead.company}（{lead.node}）{money}",
-        f"建议由{division.name_zh}承接（评分 {lead.suggested_score or 0:.2f}）：",
-        *(f"· {Reason.from_json(r).render('zh')}" for r in lead.suggested_reasons),
-        f"详情：zbrain leads show {lead.id}",
+        first,
+        i18n.text("announce.suggested", language, division=division.name(language), score=score),
+        *(f"· {Reason.from_json(r).render(language)}" for r in lead.suggested_reasons),
+        i18n.text("announce.details", language, command=f"zbrain leads show {lead.id}"),
     ]
-    return Reply("\n".join(lines), language="zh")
+    return Reply("\n".join(lines), language=language)
 
 
 def announcer(posters: PosterRegistry, divisions: Sequence[Division]) -> Announce:

@@ -37,41 +37,6 @@ _RUNS = re.compile(
 )
 _MIRRORED = str.maketrans("()[]<>", ")(][><")
 
-_TITLES: dict[str, dict[str, str]] = {
-    "by_stage": {
-        "zh": "按阶段",
-        "en": "By stage",
-        "de": "Nach Phase",
-        "fr": "Par étape",
-        "ko": "단계별",
-        "he": "לפי שלב",
-    },
-    "by_node": {
-        "zh": "按海外节点",
-        "en": "By node",
-        "de": "Nach Knoten",
-        "fr": "Par nœud",
-        "ko": "노드별",
-        "he": "לפי צומת",
-    },
-    "by_division": {
-        "zh": "按事业部",
-        "en": "By division",
-        "de": "Nach Geschäftsbereich",
-        "fr": "Par division",
-        "ko": "사업부별",
-        "he": "לפי אגף",
-    },
-    "heading": {
-        "zh": "线索概况：共 {total} 条（{start} 至 {end}）",
-        "en": "Leads: {total} ({start} to {end})",
-        "de": "Leads: {total} ({start} bis {end})",
-        "fr": "Pistes : {total} (du {start} au {end})",
-        "ko": "리드 현황: {total}건 ({start} ~ {end})",
-        "he": "לידים: {total} ({start} עד {end})",
-    },
-}
-
 
 @cache
 def cjk_family() -> str:
@@ -141,8 +106,12 @@ def summary_chart(summary: LeadSummary, language: str) -> bytes:
         FigureCanvasAgg(figure)
         figure.suptitle(
             _visual(
-                _TITLES["heading"][language].format(
-                    total=summary.total, start=summary.period_start, end=summary.period_end
+                i18n.text(
+                    "chart.heading",
+                    language,
+                    total=i18n.number(summary.total, language),
+                    start=summary.period_start,
+                    end=summary.period_end,
                 )
             ),
             fontsize=14,
@@ -150,7 +119,7 @@ def summary_chart(summary: LeadSummary, language: str) -> bytes:
         _panel(
             figure,
             1,
-            _TITLES["by_stage"][language],
+            i18n.text("summary.by_stage", language),
             [_capitalised(name("stages", s, language)) for s in stages],
             [summary.by_stage[s] for s in stages],
             muted=sum(1 for s in stages if s in ("landed", "dropped")),
@@ -158,7 +127,7 @@ def summary_chart(summary: LeadSummary, language: str) -> bytes:
         _panel(
             figure,
             2,
-            _TITLES["by_node"][language],
+            i18n.text("summary.by_node", language),
             [_capitalised(name("nodes", n, language)) for n in summary.by_node],
             list(summary.by_node.values()),
             muted=0,
@@ -166,7 +135,7 @@ def summary_chart(summary: LeadSummary, language: str) -> bytes:
         _panel(
             figure,
             3,
-            _TITLES["by_division"][language],
+            i18n.text("summary.by_division", language),
             [division_name(d, language) for d in divisions],
             [summary.by_division[d] for d in divisions],
             muted=1 if "unassigned" in summary.by_division else 0,

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot import i18n
 from bot.leads.offer import lead_for_offer, offer_sheet
 from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFilter, summarize
 from bot.services import Services
@@ -35,6 +36,11 @@ err = Console(stderr=True)
 RoleOption = Annotated[
     str, typer.Option("--as", help="Act as staff or manager (managers also see contacts).")
 ]
+
+
+def _t(key: str, language: str = "en", **values: object) -> str:
+    """A label from the message catalogue; commands without --lang print English."""
+    return i18n.text(key, language, **values)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -107,10 +113,12 @@ def _division_key(value: str | None) -> str | None:
     return found
 
 
-def _money(lead: Lead) -> str:
+def _money(lead: Lead, language: str = "en") -> str:
+    from bot.leads.narrative import amount_text
+
     if lead.investment_amount is None:
         return ""
-    return f"{lead.investment_amount:,.0f} {lead.investment_currency or ''}".strip()
+    return amount_text(lead.investment_amount, lead.investment_currency, language)
 
 
 def _lead_json(lead: Lead) -> dict[str, Any]:
@@ -147,9 +155,9 @@ def list_leads(
     if as_json:
         typer.echo(json.dumps([_lead_json(lead) for lead in found], ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{len(found)} leads")
+    table = Table(title=i18n.plural("cli.leads.count", len(found), "en"))
     for column in ("id", "company", "node", "stage", "sectors", "investment", "division"):
-        table.add_column(column)
+        table.add_column(_t(f"cli.column.{column}"))
     for lead in found:
         division_cell = lead.assigned_division or (
             f"[dim]{lead.suggested_division}?[/]" if lead.suggested_division else ""
@@ -197,13 +205,13 @@ def show_lead(
         ("sectors", ", ".join(lead.sectors)),
         ("stage", lead.stage),
         ("investment", _money(lead)),
-        ("expected jobs", "" if lead.expected_jobs is None else str(lead.expected_jobs)),
+        ("expected_jobs", "" if lead.expected_jobs is None else str(lead.expected_jobs)),
         ("needs", ", ".join(lead.needs)),
-        ("submitted by", lead.submitted_by),
+        ("submitted_by", lead.submitted_by),
         ("visibility", lead.visibility),
-        ("assigned division", lead.assigned_division or "—"),
+        ("assigned_division", lead.assigned_division or "—"),
         (
-            "suggested division",
+            "suggested_division",
             f"{lead.suggested_division} ({lead.suggested_score:.2f})"
             if lead.suggested_division and lead.suggested_score is not None
             else "—",
@@ -218,16 +226,16 @@ def show_lead(
                 ),
             )
         )
-    for label, value in rows:
+    for field, value in rows:
         if value:
-            out.print(f"  [dim]{label:>18}[/]  {escape(value)}")
+            out.print(f"  [dim]{_t(f'cli.column.{field}'):>18}[/]  {escape(value)}")
     if lead.summary:
         out.print()
         out.print(escape(lead.summary))
-    out.print("\n[bold]History[/]")
+    out.print(f"\n[bold]{_t('cli.show.history')}[/]")
     for event in history:
         change = (
-            f"created ({event.new})"
+            _t("cli.show.created", value=event.new)
             if event.field == "created"
             else f"{event.field}: {event.old!r} → {event.new!r}"
         )
@@ -251,19 +259,25 @@ def import_command(
             report = import_leads(services.leads, file, _actor(by), dry_run=dry_run)
         except SheetError as exc:
             raise _fail(str(exc)) from None
-    verb = "would be" if report.dry_run else "were"
     out.print(
-        f"{report.rows} rows read from {escape(str(file))}: "
-        f"{len(report.created)} {verb} created, {len(report.updated)} {verb} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.rejected)} rejected."
+        _t(
+            "cli.import.report_dry_run" if report.dry_run else "cli.import.report",
+            rows=report.rows,
+            file=escape(str(file)),
+            created=len(report.created),
+            updated=len(report.updated),
+            unchanged=len(report.unchanged),
+            rejected=len(report.rejected),
+        )
     )
     if report.unknown_columns:
-        out.print(f"[yellow]Ignored columns:[/] {escape(', '.join(report.unknown_columns))}")
+        ignored = _t("cli.import.ignored")
+        out.print(f"[yellow]{ignored}[/] {escape(', '.join(report.unknown_columns))}")
     for rejected in report.rejected:
-        out.print(f"[red]row {rejected.row}:[/] {escape(rejected.reason)}")
+        out.print(f"[red]{_t('cli.import.row', row=rejected.row)}[/] {escape(rejected.reason)}")
     for label, ids in (("created", report.created), ("updated", report.updated)):
         if ids:
-            out.print(f"[dim]{label}: {escape(', '.join(ids))}[/]")
+            out.print(f"[dim]{_t(f'cli.import.{label}')}: {escape(', '.join(ids))}[/]")
 
 
 @leads_app.command("export")
@@ -296,7 +310,12 @@ def export_command(
             with output.open("w", encoding="utf-8-sig", newline="") as stream:
                 write_csv(rows, stream)
     if output is not None:
-        err.print(f"{len(found)} leads written to {escape(str(output))}")
+        err.print(i18n.plural("cli.export.written", len(found), "en", file=escape(str(output))))
+
+
+def _check_language(lang: str | None) -> None:
+    if lang is not None and lang not in i18n.LANGUAGE_NAMES:
+        raise LeadError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
 
 
 def _parse_day(value: str | None, option: str) -> dt.date | None:
@@ -320,10 +339,12 @@ def match_command(
 
     from bot.cli import _user_errors
     from bot.divisions import load_divisions
+    from bot.leads.labels import division_name
     from bot.leads.matching import rank_divisions, rationale
     from bot.llm import make_llm
 
     with _user_errors():
+        _check_language(lang)
         access = LeadAccess(role)
         services = open_services()
         lead = access.require(services, lead_id)
@@ -359,12 +380,15 @@ def match_command(
         return
     out.print(f"[bold]{lead.id} · {escape(lead.display_title())}[/]")
     for place, match in enumerate(ranked, start=1):
-        out.print(f"{place}. [bold]{escape(match.division.name(lang))}[/]  score {match.score:.2f}")
+        title = escape(division_name(match.division.key, lang))
+        score = _t("cli.match.score", lang, score=i18n.number(match.score, lang, digits=2))
+        out.print(f"{place}. [bold]{title}[/]  {score}")
         for reason in match.reasons:
             out.print(f"     · {escape(reason.render(lang))}")
     if sentence:
         out.print(f"\n{escape(sentence)}")
-    out.print(f"\n[dim]Stored on {lead.id}: suggested division {best.division.key}.[/]")
+    division = division_name(best.division.key, lang)
+    out.print(f"\n[dim]{escape(_t('cli.match.stored', lang, lead=lead.id, division=division))}[/]")
 
 
 def _summary_tables(summary: LeadSummary, language: str) -> list[Table]:
@@ -377,56 +401,90 @@ def _summary_tables(summary: LeadSummary, language: str) -> list[Table]:
         ("division", summary.by_division, lambda k: division_name(k, language)),
     )
     tables = []
-    for title, counts, named in groups:
-        table = Table(title=f"by {title}", title_justify="left")
-        table.add_column(title)
-        table.add_column("leads", justify="right")
+    for group, counts, named in groups:
+        table = Table(title=_t(f"summary.by_{group}", language), title_justify="left")
+        table.add_column(_t(f"cli.column.{group}", language))
+        table.add_column(_t("cli.column.leads", language), justify="right")
         for key, count in counts.items():
-            table.add_row(escape(named(key)), str(count), style=None if count else "dim")
+            shown = i18n.number(count, language)
+            table.add_row(escape(named(key)), shown, style=None if count else "dim")
         tables.append(table)
     return tables
+
+
+def _scope(summary: LeadSummary, language: str) -> str:
+    """The filters the figures were counted with, named in the language."""
+    from bot.leads.labels import division_name, name
+
+    named = {
+        "node": lambda v: name("nodes", v, language),
+        "sector": lambda v: name("sectors", v, language),
+        "stage": lambda v: name("stages", v, language),
+        "division": lambda v: division_name(v, language),
+    }
+    parts = [
+        _t("summary.line", language, label=_t(f"cli.column.{key}", language), items=named[key](v))
+        for key, v in summary.filters.items()
+        if key in named
+    ]
+    days = summary.filters.get("stalled_days")
+    if days is not None:
+        parts.append(i18n.plural("cli.summary.stalled_after", int(days), language))
+    return " · ".join(parts)
 
 
 def _print_summary(summary: LeadSummary, language: str, text: str, mode: str) -> None:
     from rich.columns import Columns
 
-    from bot.leads.labels import division_name
+    from bot.leads.labels import division_name, name
     from bot.leads.narrative import amount_text
+    from bot.leads.summary import STALLED_DAYS
 
-    scope = ", ".join(f"{k}={v}" for k, v in summary.filters.items())
+    def count(values: list[Any]) -> str:
+        return i18n.number(len(values), language)
+
+    def stage(key: str) -> str:
+        return name("stages", key, language)
+
+    heading = i18n.plural("cli.leads.count", summary.total, language)
     out.print(
-        f"[bold]{summary.total} leads[/] · {summary.period_start} → {summary.period_end}"
-        f" [dim]({escape(scope)})[/]"
+        f"[bold]{heading}[/] · {summary.period_start} → {summary.period_end}"
+        f" [dim]({escape(_scope(summary, language))})[/]"
     )
     out.print(Columns(_summary_tables(summary, language), padding=(0, 3)))
-    stalled_days = summary.filters.get("stalled_days")
+    stalled_days = int(summary.filters.get("stalled_days", STALLED_DAYS))
     lists = (
-        (f"new ({len(summary.new)})", ", ".join(summary.new)),
+        (_t("cli.summary.new", language, count=count(summary.new)), summary.new),
         (
-            f"advanced ({len(summary.advanced)})",
-            ", ".join(f"{m['id']} {m['from']}→{m['to']}" for m in summary.advanced),
+            _t("cli.summary.advanced", language, count=count(summary.advanced)),
+            [f"{m['id']} {stage(m['from'])}→{stage(m['to'])}" for m in summary.advanced],
         ),
         (
-            f"stalled, no change in {stalled_days} days ({len(summary.stalled)})",
-            ", ".join(summary.stalled),
+            i18n.plural("cli.summary.stalled", stalled_days, language, n=count(summary.stalled)),
+            summary.stalled,
         ),
     )
-    for label, value in lists:
-        out.print(f"[bold]{escape(label)}:[/] {escape(value) or '—'}")
+    for label, values in lists:
+        shown = escape(i18n.list_of(values, language)) or "—"
+        out.print(_t("summary.line", language, label=f"[bold]{escape(label)}[/]", items=shown))
     if summary.largest:
-        largest = Table(title="largest by investment", title_justify="left")
+        largest = Table(title=_t("cli.summary.largest", language), title_justify="left")
         for column in ("id", "company", "investment"):
-            largest.add_column(column, justify="right" if column == "investment" else "left")
+            largest.add_column(
+                _t(f"cli.column.{column}", language),
+                justify="right" if column == "investment" else "left",
+            )
         for lead in summary.largest:
             amount = amount_text(lead["amount"], lead["currency"], language)
             largest.add_row(lead["id"], escape(lead["company"]), amount)
         out.print(largest)
     if summary.unassigned:
         waiting = Table(
-            title=f"awaiting a division ({len(summary.unassigned)})", title_justify="left"
+            title=_t("cli.summary.waiting", language, count=count(summary.unassigned)),
+            title_justify="left",
         )
-        for column in ("id", "company", "suggested division"):
-            waiting.add_column(column)
+        for column in ("id", "company", "suggested_division"):
+            waiting.add_column(_t(f"cli.column.{column}", language))
         for lead in summary.unassigned:
             suggested = lead.get("suggested_division")
             waiting.add_row(
@@ -437,7 +495,8 @@ def _print_summary(summary: LeadSummary, language: str, text: str, mode: str) ->
         out.print(waiting)
     out.print()
     out.print(escape(text))
-    out.print(f"[dim]({'written by the language model' if mode == 'llm' else 'template'})[/]")
+    footer = "cli.summary.by_llm" if mode == "llm" else "cli.summary.by_template"
+    out.print(f"[dim]{escape(_t(footer, language))}[/]")
 
 
 @leads_app.command("summary")
@@ -468,7 +527,6 @@ def summary_command(
     """Lead figures for managers: counts by stage, node, sector and division; new, advanced
     and stalled leads; the largest; those awaiting a division; a short narrative."""
     from bot.cli import _user_errors
-    from bot.i18n import LANGUAGE_NAMES
     from bot.leads.chart import summary_chart
     from bot.leads.narrative import narrative
     from bot.llm import make_llm
@@ -480,8 +538,7 @@ def summary_command(
         period = period.strip().lower() if period is not None else None
         if period is not None and period not in PERIOD_DAYS:
             raise LeadError(f"--period {period!r} is not one of: {', '.join(PERIOD_DAYS)}")
-        if lang not in LANGUAGE_NAMES:
-            raise LeadError(f"--lang {lang!r} is not one of: {', '.join(LANGUAGE_NAMES)}")
+        _check_language(lang)
         where = SummaryFilter(
             since=_parse_day(since, "--since"),
             period=period,
@@ -509,7 +566,7 @@ def summary_command(
     else:
         _print_summary(summary, lang, text, mode)
     if chart is not None:
-        err.print(f"chart written to {escape(str(chart))}")
+        err.print(_t("cli.summary.chart_written", lang, file=escape(str(chart))))
 
 
 @leads_app.command("offer")
@@ -532,13 +589,11 @@ def offer_command(
     """The current park policies that fit a lead's sectors and needs, with figures and
     sources: what the park can offer the project."""
     from adapters.terminal import citation_lines
-    from bot import i18n
     from bot.cli import _user_errors
     from bot.llm import make_llm
 
     with _user_errors():
-        if lang is not None and lang not in i18n.LANGUAGE_NAMES:
-            raise ValueError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
+        _check_language(lang)
         services = open_services(quiet=as_json)
         lead = lead_for_offer(services, lead_id, role)
         reply = offer_sheet(
@@ -562,5 +617,12 @@ def offer_command(
     out.print(escape(reply.text))
     if reply.citations:
         out.print(f"\n[bold]{i18n.text('answer.sources', reply.language)}[/]")
-        for line in citation_lines(reply):
+        # The document kind named in the sheet's language, not as the index stores it.
+        kinds = tuple(
+            replace(c, kind=_t(f"kind.{c.kind}", reply.language))
+            if i18n.has(f"kind.{c.kind}")
+            else c
+            for c in reply.citations
+        )
+        for line in citation_lines(replace(reply, citations=kinds)):
             out.print(escape(line))

@@ -31,9 +31,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from bot import i18n
 from bot.channels import Poster
 from bot.leads.labels import name
-from bot.leads.summary import LeadSummary, SummaryFilter, summarize
+from bot.leads.narrative import amount_text
+from bot.leads.summary import STALLED_DAYS, LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
 from bot.messages import Reply
 from knowledge.digest_runs import digest_runs
@@ -450,114 +452,64 @@ class DigestSchedule:
             )
 
 
-_LABELS: dict[str, dict[str, str]] = {
-    "title": {
-        "zh": "招商线索简报",
-        "en": "Lead digest",
-        "de": "Lead-Übersicht",
-        "ko": "투자 유치 리드 요약",
-        "he": "סיכום לידים",
-        "fr": "Synthèse des prospects",
-    },
-    "total": {
-        "zh": "线索总数：{n}",
-        "en": "Leads in total: {n}",
-        "de": "Leads insgesamt: {n}",
-        "ko": "전체 리드: {n}",
-        "he": 'סה"כ לידים: {n}',
-        "fr": "Prospects au total : {n}",
-    },
-    "by_stage": {
-        "zh": "按阶段：",
-        "en": "By stage:",
-        "de": "Nach Phase:",
-        "ko": "단계별:",
-        "he": "לפי שלב:",
-        "fr": "Par étape :",
-    },
-    "new": {
-        "zh": "本期新增：{n}",
-        "en": "New in this period: {n}",
-        "de": "Neu in diesem Zeitraum: {n}",
-        "ko": "이번 기간 신규: {n}",
-        "he": "חדשים בתקופה: {n}",
-        "fr": "Nouveaux sur la période : {n}",
-    },
-    "advanced": {
-        "zh": "本期推进：{n}",
-        "en": "Moved forward: {n}",
-        "de": "Weitergekommen: {n}",
-        "ko": "진척된 리드: {n}",
-        "he": "התקדמו: {n}",
-        "fr": "Ont progressé : {n}",
-    },
-    "stalled": {
-        "zh": "超过{days}天无进展：{n}",
-        "en": "Unchanged for over {days} days: {n}",
-        "de": "Seit über {days} Tagen unverändert: {n}",
-        "ko": "{days}일 넘게 변동 없음: {n}",
-        "he": "ללא שינוי מעל {days} ימים: {n}",
-        "fr": "Sans changement depuis plus de {days} jours : {n}",
-    },
-    "unassigned": {
-        "zh": "尚未分配事业部：{n}",
-        "en": "Not yet assigned to a division: {n}",
-        "de": "Noch keinem Geschäftsbereich zugewiesen: {n}",
-        "ko": "사업부 미배정: {n}",
-        "he": "טרם שויכו לאגף: {n}",
-        "fr": "Pas encore attribués à une division : {n}",
-    },
-    "largest": {
-        "zh": "投资额最大：",
-        "en": "Largest investments:",
-        "de": "Größte Investitionen:",
-        "ko": "투자 규모 상위:",
-        "he": "ההשקעות הגדולות:",
-        "fr": "Plus gros investissements :",
-    },
-}
-
-
 def _label(key: str, language: str, **values: object) -> str:
-    by_language = _LABELS[key]
-    return by_language.get(language, by_language["en"]).format(**values)
+    return i18n.text(f"digest.{key}", language, **values)
 
 
-def _ids(values: list[str], limit: int = 8) -> str:
-    shown = ", ".join(values[:limit])
-    return f" ({shown}{', …' if len(values) > limit else ''})" if values else ""
+def _with_ids(line: str, values: list[str], language: str, limit: int = 8) -> str:
+    """The line, then the ids it counts ("L-0003, L-0006 and 2 more") when there are any."""
+    if not values:
+        return line
+    shown = values[:limit]
+    if len(values) > limit:
+        shown.append(i18n.plural("summary.more", len(values) - limit, language))
+    return _label("with_ids", language, line=line, ids=i18n.list_of(shown, language))
 
 
 def digest_text(summary: LeadSummary, language: str, glossary: Glossary | None = None) -> str:
     """The summary's figures as plain text, labelled in the digest's language."""
     glossary = glossary or cached_glossary()
+
+    def count(values: list[Any]) -> str:
+        return i18n.number(len(values), language)
+
+    def stage(key: str) -> str:
+        return name("stages", key, language, glossary)
+
     lines = [
         f"{_label('title', language)} · {summary.period_start} – {summary.period_end}",
-        _label("total", language, n=summary.total),
-        _label("new", language, n=len(summary.new)) + _ids(summary.new),
-        _label("advanced", language, n=len(summary.advanced))
-        + _ids([f"{a['id']} {a['from']}→{a['to']}" for a in summary.advanced]),
-        _label(
-            "stalled",
+        _label("total", language, n=i18n.number(summary.total, language)),
+        _with_ids(_label("new", language, n=count(summary.new)), summary.new, language),
+        _with_ids(
+            _label("advanced", language, n=count(summary.advanced)),
+            [f"{a['id']} {stage(a['from'])}→{stage(a['to'])}" for a in summary.advanced],
             language,
-            days=summary.filters.get("stalled_days", ""),
-            n=len(summary.stalled),
-        )
-        + _ids(summary.stalled),
-        _label("unassigned", language, n=len(summary.unassigned))
-        + _ids([str(u["id"]) for u in summary.unassigned]),
+        ),
+        _with_ids(
+            i18n.plural(
+                "digest.stalled",
+                int(summary.filters.get("stalled_days", STALLED_DAYS)),
+                language,
+                n=count(summary.stalled),
+            ),
+            summary.stalled,
+            language,
+        ),
+        _with_ids(
+            _label("unassigned", language, n=count(summary.unassigned)),
+            [str(u["id"]) for u in summary.unassigned],
+            language,
+        ),
     ]
     stages = [
-        f"{name('stages', stage, language, glossary)} {n}"
-        for stage, n in summary.by_stage.items()
-        if n
+        f"{stage(key)} {i18n.number(n, language)}" for key, n in summary.by_stage.items() if n
     ]
     if stages:
-        lines.append(f"{_label('by_stage', language)} " + " · ".join(stages))
+        lines.append(_label("by_stage", language, stages=" · ".join(stages)))
     if summary.largest:
         lines.append(_label("largest", language))
         for item in summary.largest:
-            amount = f"{item['amount']:,.0f} {item['currency'] or ''}".strip()
+            amount = amount_text(item["amount"], item["currency"], language)
             lines.append(f"  {item['id']} {item['company']}: {amount}")
     return "\n".join(lines)
 

@@ -9,19 +9,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from babel import Locale, UnknownLocaleError
+
 from bot import i18n
 from bot.divisions import load_divisions
 from knowledge.glossary import Glossary, cached_glossary
 
 UNASSIGNED = "unassigned"
-_UNASSIGNED_NAMES = {
-    "zh": "未分配",
-    "en": "unassigned",
-    "de": "nicht zugewiesen",
-    "fr": "non attribuées",
-    "ko": "미배정",
-    "he": "לא שויכו",
-}
 
 
 def _first_name(glossary: Glossary, list_name: str, key: str, language: str) -> str | None:
@@ -45,9 +39,18 @@ def _division_names() -> dict[str, tuple[str, str]]:
 def division_name(key: str, language: str, glossary: Glossary | None = None) -> str:
     language = i18n.supported(language)
     if key == UNASSIGNED:
-        return _UNASSIGNED_NAMES[language]
+        return i18n.text("division.unassigned", language)
     official = _division_names().get(key)
     if official is not None and language in ("zh", "en"):
         return official[0] if language == "zh" else official[1]
     found = _first_name(glossary or cached_glossary(), "divisions", key, language)
     return found or (official[1] if official else key)
+
+
+def spoken_language(code: str, language: str) -> str:
+    """A language a division or node speaks ("de", "yue"), named in the reader's language by
+    CLDR ("德语", "Cantonese"); the code itself when CLDR does not know it."""
+    try:
+        return Locale.parse(code).get_language_name(i18n.babel_locale(language)) or code
+    except (ValueError, UnknownLocaleError):
+        return code

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot import i18n
 from bot.divisions import Division
+from bot.leads.labels import name, spoken_language
 from bot.llm import LLMClient
 from knowledge.glossary import normalize
 from knowledge.leads import CLOSED, Lead
@@ -24,57 +26,6 @@ WORKLOAD_WEIGHT = 0.1
 # The language a node's partners speak, for the language criterion.
 NODE_LANGUAGES = {"boston": "en", "cambridge": "en", "munich": "de", "tel-aviv": "he"}
 
-_REASONS: dict[str, dict[str, str]] = {
-    "sectors": {
-        "en": "sector focus matches: {items}",
-        "zh": "产业方向匹配：{items}",
-        "de": "Branchenschwerpunkt passt: {items}",
-        "fr": "secteurs correspondants : {items}",
-        "ko": "중점 산업 일치: {items}",
-        "he": "התאמת תחומי מיקוד: {items}",
-    },
-    "no_sectors": {
-        "en": "no sector in common",
-        "zh": "无重合产业方向",
-        "de": "keine gemeinsame Branche",
-        "fr": "aucun secteur commun",
-        "ko": "공통 산업 없음",
-        "he": "אין תחום משותף",
-    },
-    "node": {
-        "en": "works with the {items} node",
-        "zh": "对接{items}节点",
-        "de": "betreut den Knoten {items}",
-        "fr": "suit le nœud de {items}",
-        "ko": "{items} 거점 담당",
-        "he": "עובד עם צומת {items}",
-    },
-    "region": {
-        "en": "partner region named in the lead: {items}",
-        "zh": "线索提及合作区域：{items}",
-        "de": "Partnerregion im Lead genannt: {items}",
-        "fr": "région partenaire citée : {items}",
-        "ko": "협력 지역 언급: {items}",
-        "he": "אזור שותף מוזכר: {items}",
-    },
-    "language": {
-        "en": "speaks {items}",
-        "zh": "具备{items}语言对接能力",
-        "de": "spricht {items}",
-        "fr": "parle {items}",
-        "ko": "{items} 대응 가능",
-        "he": "דובר {items}",
-    },
-    "workload": {
-        "en": "{items} open leads at present",
-        "zh": "当前在办线索{items}条",
-        "de": "derzeit {items} offene Leads",
-        "fr": "{items} leads en cours",
-        "ko": "현재 진행 중 리드 {items}건",
-        "he": "{items} לידים פתוחים כעת",
-    },
-}
-
 
 @dataclass(frozen=True)
 class Reason:
@@ -83,9 +34,29 @@ class Reason:
     points: float
 
     def render(self, language: str) -> str:
-        templates = _REASONS[self.code]
-        text = templates.get(language, templates["en"]).format(items=self.items)
-        return f"{text} (+{self.points:.2f})" if self.points else text
+        """The reason in the reader's language, its ids (sectors, node, language) named the
+        reader's way; the message ids are "match.reason.<code>"."""
+        if self.code == "workload":
+            text = i18n.plural("match.reason.workload", _count(self.items), language)
+        elif i18n.has(f"match.reason.{self.code}"):
+            text = i18n.text(f"match.reason.{self.code}", language, items=self._named(language))
+        else:
+            text = self.items  # the model's own sentence ("llm"), already in the language
+        if not self.points:
+            return text
+        return f"{text} (+{i18n.number(self.points, language, digits=2)})"
+
+    def _named(self, language: str) -> str:
+        # Stored as the scorer wrote them: ids joined with ", ".
+        items = [item for item in self.items.split(", ") if item]
+        match self.code:
+            case "sectors":
+                items = [name("sectors", item, language) for item in items]
+            case "node":
+                items = [name("nodes", item, language) for item in items]
+            case "language":
+                items = [spoken_language(item, language) for item in items]
+        return i18n.list_of(items, language)
 
     def as_json(self) -> dict[str, Any]:
         return {"code": self.code, "items": self.items, "points": round(self.points, 3)}
@@ -93,6 +64,13 @@ class Reason:
     @staticmethod
     def from_json(data: dict[str, Any]) -> Reason:
         return Reason(str(data["code"]), str(data.get("items", "")), float(data.get("points", 0)))
+
+
+def _count(items: str) -> int:
+    try:
+        return int(items)
+    except ValueError:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -166,7 +144,6 @@ async def rationale(llm: LLMClient | None, lead: Lead, match: DivisionMatch, lan
     if llm is None:
         return ""
     import prompts
-    from bot import i18n
     from bot.llm import LLMUnavailable
 
     facts = (

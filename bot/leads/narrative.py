@@ -16,7 +16,7 @@ from typing import Any, Literal
 import prompts
 from bot import i18n
 from bot.leads.labels import division_name, name
-from bot.leads.summary import LeadSummary
+from bot.leads.summary import STALLED_DAYS, LeadSummary
 from bot.llm import LLMClient, LLMUnavailable
 
 log = logging.getLogger(__name__)
@@ -25,77 +25,17 @@ Mode = Literal["llm", "template"]
 TOP_STAGES = 3
 LLM_LARGEST = 3
 
-_TEMPLATES: dict[str, dict[str, str]] = {
-    "none": {
-        "zh": "没有符合条件的线索。",
-        "en": "No leads match these filters.",
-        "de": "Keine Leads entsprechen diesen Filtern.",
-        "fr": "Aucune piste ne correspond à ces filtres.",
-        "ko": "조건에 맞는 리드가 없습니다.",
-        "he": "אין לידים התואמים לסינון זה.",
-    },
-    "total": {
-        "zh": "符合条件的线索：{total} 条。按阶段：{stages}。",
-        "en": "Leads matching: {total}. By stage: {stages}.",
-        "de": "Passende Leads: {total}. Nach Phase: {stages}.",
-        "fr": "Pistes correspondantes : {total}. Par étape : {stages}.",
-        "ko": "조건에 맞는 리드: {total}건. 단계별: {stages}.",
-        "he": "לידים תואמים: {total}. לפי שלב: {stages}.",
-    },
-    "period": {
-        "zh": "{start} 至 {end}：新增 {new} 条，推进 {advanced} 条；"
-        "停滞（{days} 天以上无变化）{stalled} 条。",
-        "en": "From {start} to {end}: added {new}, moved forward {advanced}; "
-        "stalled (no change for {days} days or more) {stalled}.",
-        "de": "Vom {start} bis {end}: neu angelegt {new}, weitergekommen {advanced}; "
-        "ins Stocken geraten (seit {days} Tagen oder länger unverändert) {stalled}.",
-        "fr": "Du {start} au {end} : ajoutées {new}, ayant progressé {advanced} ; "
-        "au point mort (sans changement depuis {days} jours ou plus) {stalled}.",
-        "ko": "{start} ~ {end}: 신규 등록 {new}건, 진전 {advanced}건; "
-        "정체({days}일 이상 변화 없음) {stalled}건.",
-        "he": "מ-{start} עד {end}: נוספו {new}, התקדמו {advanced}; "
-        "תקועים (ללא שינוי {days} ימים או יותר) {stalled}.",
-    },
-    "largest": {
-        "zh": "投资额最大：{company}，{amount}。",
-        "en": "Largest by investment: {company}, {amount}.",
-        "de": "Größte Investition: {company}, {amount}.",
-        "fr": "Plus gros investissement : {company}, {amount}.",
-        "ko": "최대 투자 규모: {company}, {amount}.",
-        "he": "ההשקעה הגדולה ביותר: {company}, {amount}.",
-    },
-    "unassigned": {
-        "zh": "待分配事业部：{unassigned} 条（其中 {suggested} 条已有建议事业部）。",
-        "en": "Awaiting a division: {unassigned} ({suggested} with a suggested one).",
-        "de": "Warten auf einen Geschäftsbereich: {unassigned} (davon {suggested} mit Vorschlag).",
-        "fr": "En attente d'une division : {unassigned} (dont {suggested} avec une suggestion).",
-        "ko": "사업부 배정 대기: {unassigned}건(그중 {suggested}건은 추천 사업부 있음).",
-        "he": "ממתינים לשיוך לאגף: {unassigned} (מתוכם {suggested} עם אגף מוצע).",
-    },
-    "all_assigned": {
-        "zh": "所有在办线索均已分配事业部。",
-        "en": "Every open lead has a division.",
-        "de": "Jeder offene Lead hat einen Geschäftsbereich.",
-        "fr": "Chaque piste ouverte a une division.",
-        "ko": "진행 중인 모든 리드에 사업부가 배정되어 있습니다.",
-        "he": "לכל הלידים הפתוחים יש אגף משויך.",
-    },
-}
-_LIST_SEPARATOR = {"zh": "、", "ko": ", ", "en": ", ", "de": ", ", "fr": ", ", "he": ", "}
-_THOUSANDS = {"de": ".", "fr": "\u202f"}
 # A number as people and models write it: 12,000,000 / 12.000.000 / 12 000 000 / 2.5 / 2026.
 _NUMBER = re.compile(r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)|\d+(?:[.,]\d+)?")
 _GROUPED = re.compile(r"(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+)(?:[.,](\d+))?")
 
 
 def amount_text(amount: float, currency: str | None, language: str) -> str:
-    """An amount as the node reported it, grouped the way the reader's language groups
-    thousands (a German reader takes 12,000 for twelve)."""
-    digits = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    separator = _THOUSANDS.get(language)
-    if separator is not None:
-        digits = digits.replace(",", "\0").replace(".", ",").replace("\0", separator)
-    return f"{digits} {currency or ''}".strip()
+    """An amount in the currency the node reported, written the reader's way by Babel (a
+    German reader takes 12,000 for twelve): '₩50,000,000,000', '50.000.000.000 ₩'."""
+    if currency:
+        return i18n.money(amount, currency, language)
+    return i18n.number(amount, language, digits=None if float(amount).is_integer() else 2)
 
 
 def counts(summary: LeadSummary) -> dict[str, int]:
@@ -111,37 +51,52 @@ def counts(summary: LeadSummary) -> dict[str, int]:
 
 
 def template_text(summary: LeadSummary, language: str) -> str:
+    """The figures in plain sentences (message ids "narrative.*")."""
     language = i18n.supported(language)
-    text = _TEMPLATES
     if summary.total == 0:
-        return text["none"][language]
-    figures = counts(summary)
+        return i18n.text("narrative.none", language)
+    figures = {k: i18n.number(n, language) for k, n in counts(summary).items()}
     top = sorted(
         ((n, stage) for stage, n in summary.by_stage.items() if n),
         key=lambda item: -item[0],
     )[:TOP_STAGES]
-    stages = _LIST_SEPARATOR[language].join(f"{name('stages', s, language)} {n}" for n, s in top)
+    stages = i18n.list_of(
+        [f"{name('stages', s, language)} {i18n.number(n, language)}" for n, s in top], language
+    )
     sentences = [
-        text["total"][language].format(total=figures["total"], stages=stages),
-        text["period"][language].format(
+        i18n.text("narrative.total", language, total=figures["total"], stages=stages),
+        i18n.plural(
+            "narrative.period",
+            int(summary.filters.get("stalled_days", STALLED_DAYS)),
+            language,
             start=summary.period_start,
             end=summary.period_end,
-            days=summary.filters.get("stalled_days", ""),
-            **figures,
+            new=figures["new"],
+            advanced=figures["advanced"],
+            stalled=figures["stalled"],
         ),
     ]
     if summary.largest:
         largest = summary.largest[0]
         sentences.append(
-            text["largest"][language].format(
+            i18n.text(
+                "narrative.largest",
+                language,
                 company=largest["company"],
                 amount=amount_text(largest["amount"], largest["currency"], language),
             )
         )
-    if figures["unassigned"]:
-        sentences.append(text["unassigned"][language].format(**figures))
+    if counts(summary)["unassigned"]:
+        sentences.append(
+            i18n.text(
+                "narrative.unassigned",
+                language,
+                unassigned=figures["unassigned"],
+                suggested=figures["suggested"],
+            )
+        )
     else:
-        sentences.append(text["all_assigned"][language])
+        sentences.append(i18n.text("narrative.all_assigned", language))
     # Chinese runs sentences together; the other languages space them.
     return ("" if language == "zh" else " ").join(sentences)
 

@@ -150,52 +150,9 @@ _RESTRICTION = re.compile(r"不再享受|不予|不得|不与|cannot|not be comb
 _NOT_AN_OFFER = re.compile(r"\d{3,4}-\d{7,8}|有效期至|起施行|effective from|until \d", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
 
-_STRINGS: dict[str, dict[str, str]] = {
-    "heading": {
-        "zh": "{company} 可享政策",
-        "en": "Policies for {company}",
-        "de": "Förderangebote für {company}",
-        "fr": "Mesures de soutien pour {company}",
-        "ko": "{company} 적용 가능 정책",
-        "he": "מדיניות ותמריצים עבור {company}",
-    },
-    "none": {
-        "zh": "目前没有与该项目产业方向和需求匹配的现行园区政策。",
-        "en": "No current park policy matches this project's sectors and needs.",
-        "de": "Keine geltende Fördermaßnahme des Parks passt zu Branche und Bedarf des Projekts.",
-        "fr": "Aucune mesure en vigueur du parc ne correspond aux secteurs et besoins du projet.",
-        "ko": "이 프로젝트의 산업 분야와 수요에 맞는 현행 단지 정책이 없습니다.",
-        "he": "אין כרגע מדיניות בתוקף של הפארק התואמת את התחומים והצרכים של הפרויקט.",
-    },
-    "missing": {
-        "zh": "未找到现行政策：{items}",
-        "en": "No current policy found for: {items}",
-        "de": "Keine geltende Maßnahme gefunden für: {items}",
-        "fr": "Aucune mesure en vigueur trouvée pour : {items}",
-        "ko": "해당 현행 정책 없음: {items}",
-        "he": "לא נמצאה מדיניות בתוקף עבור: {items}",
-    },
-    "see": {
-        "zh": "见 {refs}",
-        "en": "see {refs}",
-        "de": "siehe {refs}",
-        "fr": "voir {refs}",
-        "ko": "{refs} 참조",
-        "he": "ראו {refs}",
-    },
-    "internal": {
-        "zh": "注意：{refs} 为内部资料，请勿转发给企业。",
-        "en": "Note: {refs} internal material, do not forward to the company.",
-        "de": "Hinweis: {refs} interne Unterlagen, nicht an das Unternehmen weiterleiten.",
-        "fr": "Remarque : {refs} documents internes, ne pas transmettre à l'entreprise.",
-        "ko": "참고: {refs}은(는) 내부 자료이므로 기업에 전달하지 마십시오.",
-        "he": "שימו לב: {refs} חומר פנימי, אין להעביר לחברה.",
-    },
-}
-
 
 def _text(key: str, language: str, **values: str) -> str:
-    return _STRINGS[key][i18n.supported(language)].format(**values)
+    return i18n.text(f"offer.{key}", language, **values)
 
 
 def forwardable(lead: Lead) -> Lead:
@@ -533,8 +490,7 @@ def _missing_line(plan: OfferPlan, language: str, glossary: Glossary) -> str | N
     missing = [t for t in _display_order(plan) if not plan.found[t.id]]
     if not missing:
         return None
-    separator = "、" if language == "zh" else ", "
-    items = separator.join(topic_label(t, glossary, language) for t in missing)
+    items = i18n.list_of([topic_label(t, glossary, language) for t in missing], language)
     return _text("missing", language, items=items)
 
 

@@ -20,91 +20,27 @@ from bot.services import Services
 CHART_FILENAME = "leads-summary.png"
 LISTED = 10  # ids shown per list in chat; the rest are counted
 
-_LABELS: dict[str, dict[str, str]] = {
-    "by_stage": {
-        "zh": "按阶段",
-        "en": "By stage",
-        "de": "Nach Phase",
-        "fr": "Par étape",
-        "ko": "단계별",
-        "he": "לפי שלב",
-    },
-    "by_node": {
-        "zh": "按节点",
-        "en": "By node",
-        "de": "Nach Knoten",
-        "fr": "Par nœud",
-        "ko": "노드별",
-        "he": "לפי צומת",
-    },
-    "by_sector": {
-        "zh": "按产业",
-        "en": "By sector",
-        "de": "Nach Branche",
-        "fr": "Par secteur",
-        "ko": "산업별",
-        "he": "לפי ענף",
-    },
-    "by_division": {
-        "zh": "按事业部",
-        "en": "By division",
-        "de": "Nach Geschäftsbereich",
-        "fr": "Par division",
-        "ko": "사업부별",
-        "he": "לפי אגף",
-    },
-    "stalled": {
-        "zh": "停滞",
-        "en": "Stalled",
-        "de": "Ins Stocken geraten",
-        "fr": "Au point mort",
-        "ko": "정체",
-        "he": "תקועים",
-    },
-    "unassigned": {
-        "zh": "待分配（建议事业部）",
-        "en": "Awaiting a division (suggested)",
-        "de": "Ohne Geschäftsbereich (Vorschlag)",
-        "fr": "Sans division (suggestion)",
-        "ko": "사업부 미배정(추천)",
-        "he": "ממתינים לאגף (הצעה)",
-    },
-    "more": {
-        "zh": "另有 {n} 条",
-        "en": "{n} more",
-        "de": "{n} weitere",
-        "fr": "{n} de plus",
-        "ko": "외 {n}건",
-        "he": "ועוד {n}",
-    },
-    "refused": {
-        "zh": "线索属于内部资料，只有工作人员和管理人员可以查看汇总。",
-        "en": "Leads are internal material: only staff and managers may see their summary.",
-        "de": "Leads sind interne Unterlagen: nur Mitarbeitende und Führungskräfte sehen die "
-        "Übersicht.",
-        "fr": "Les pistes sont des documents internes : seuls le personnel et les responsables "
-        "peuvent en voir le résumé.",
-        "ko": "리드는 내부 자료이므로 직원과 관리자만 요약을 볼 수 있습니다.",
-        "he": "לידים הם חומר פנימי: רק עובדים ומנהלים רשאים לראות את הסיכום.",
-    },
-}
-_SEPARATOR = {"zh": "、"}
-
 
 def _label(key: str, language: str) -> str:
-    return _LABELS[key][language]
+    return i18n.text(f"summary.{key}", language)
+
+
+def _line(key: str, items: str, language: str) -> str:
+    return i18n.text("summary.line", language, label=_label(key, language), items=items)
 
 
 def _counted(counts: dict[str, int], named: dict[str, str], language: str) -> str:
-    separator = _SEPARATOR.get(language, ", ")
-    return separator.join(f"{named.get(k, k)} {n}" for k, n in counts.items() if n)
+    return i18n.list_of(
+        [f"{named.get(k, k)} {i18n.number(n, language)}" for k, n in counts.items() if n],
+        language,
+    )
 
 
 def _listed(items: list[str], language: str) -> str:
-    shown = ", ".join(items[:LISTED])
+    shown = items[:LISTED]
     if len(items) > LISTED:
-        shown += f" ({_LABELS['more'][language].format(n=len(items) - LISTED)})"
-    return shown
+        shown.append(i18n.plural("summary.more", len(items) - LISTED, language))
+    return i18n.list_of(shown, language)
 
 
 def key_figures(summary: LeadSummary, language: str) -> str:
@@ -116,11 +52,11 @@ def key_figures(summary: LeadSummary, language: str) -> str:
         ("by_division", summary.by_division, lambda k: division_name(k, language)),
     )
     lines = [
-        f"{_label(key, language)}: {_counted(counts, {k: named(k) for k in counts}, language)}"
+        _line(key, _counted(counts, {k: named(k) for k in counts}, language), language)
         for key, counts, named in groups
     ]
     if summary.stalled:
-        lines.append(f"{_label('stalled', language)}: {_listed(summary.stalled, language)}")
+        lines.append(_line("stalled", _listed(summary.stalled, language), language))
     if summary.unassigned:
         entries = [
             f"{lead['id']} {lead['company']}"
@@ -131,7 +67,7 @@ def key_figures(summary: LeadSummary, language: str) -> str:
             )
             for lead in summary.unassigned
         ]
-        lines.append(f"{_label('unassigned', language)}: {_listed(entries, language)}")
+        lines.append(_line("unassigned", _listed(entries, language), language))
     return "\n".join(lines)
 
 
