@@ -223,7 +223,18 @@ class Assistant:
                 return
             yield await self.intake.handle(draft, message.text.strip(), asker.role, asker.actor)
             return
-        intent = await self._intent(message, asker)
+        try:
+            intent = await self._intent(message, asker)
+        except ValueError as exc:  # an unknown command or button, or one missing its argument
+            record.intent = "command"
+            yield Reply(
+                i18n.text("core.bad_command", language, problem=str(exc))
+                + "\n\n"
+                + i18n.text("core.help", language),
+                language=language,
+                abstained=True,
+            )
+            return
         record.intent = intent.name
         if (wait := self._limited(message, asker, intent.name)) is not None:
             yield wait
