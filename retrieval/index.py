@@ -6,12 +6,26 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from bot.settings import Settings
 from retrieval.embeddings import Embedder
+
+
+class IndexSettings(Protocol):
+    """What opening the index needs of the settings (bot.settings.Settings has it): declared
+    here so that retrieval imports nothing from bot."""
+
+    @property
+    def chroma_host(self) -> str | None: ...
+    @property
+    def chroma_port(self) -> int: ...
+    @property
+    def chroma_path(self) -> Path: ...
+    @property
+    def chroma_collection(self) -> str | None: ...
 
 
 class IndexUnavailableError(Exception):
@@ -100,7 +114,7 @@ def _register_with_chroma() -> None:
         register_embedding_function(ZbrainEmbeddingFunction)
 
 
-def make_client(settings: Settings):  # type: ignore[no-untyped-def]
+def make_client(settings: IndexSettings):  # type: ignore[no-untyped-def]
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -275,5 +289,5 @@ class ChromaIndex:
         return hits
 
 
-def open_index(settings: Settings, embedder: Embedder) -> ChromaIndex:
+def open_index(settings: IndexSettings, embedder: Embedder) -> ChromaIndex:
     return ChromaIndex(make_client(settings), embedder, settings.chroma_collection)

@@ -37,10 +37,22 @@ def test_partners_get_no_lead_figures(sample_services) -> None:  # type: ignore[
 
 
 def test_an_offer_sheet_in_chat(sample_services) -> None:  # type: ignore[no-untyped-def]
-    reply = ask(sample_services, "What can we offer L-0005?", "partner")
-    assert reply.citations and all(c.visibility in ("public", "partner") for c in reply.citations)
+    reply = ask(sample_services, "What can we offer L-0005?", "staff")
+    assert reply.citations and reply.text.startswith("Policies for Charlesgate")
+    # u1 did not submit L-0005: a partner gets sheets for their own leads only.
+    partner = ask(sample_services, "What can we offer L-0005?", "partner")
+    assert not partner.citations and "only the leads they submitted" in partner.text
     guest = ask(sample_services, "What can we offer L-0005?", "guest")
     assert not guest.citations and "guests may not" in guest.text
+
+
+def test_look_alike_words_are_questions_not_lead_summaries(sample_services) -> None:  # type: ignore[no-untyped-def]
+    for question in (
+        "Give me an overview of the leading semiconductor policies",
+        "高新区重点项目概况",
+    ):
+        reply = ask(sample_services, question, "staff")
+        assert not reply.files and "only staff and managers" not in reply.text
 
 
 def test_new_lead_starts_the_intake_and_questions_still_get_answers(sample_services) -> None:  # type: ignore[no-untyped-def]

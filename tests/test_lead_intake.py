@@ -119,6 +119,23 @@ def test_a_partner_is_not_told_about_internal_leads(services) -> None:  # type: 
     assert "possible duplicate of L-0001" in services.leads.require("L-0002").summary
 
 
+def test_a_partner_is_asked_about_a_twin_they_submitted(services) -> None:  # type: ignore[no-untyped-def]
+    own = Lead(company="H2 Motion GmbH", node="munich", submitted_by="telegram:u1")
+    services.leads.create(own, "telegram:u1")
+    partner = Chat(Intake(services), role="partner")  # the intake's actor is telegram:u1
+    _draft_to_confirm(partner, "H2 Motion")
+    assert "This looks like L-0001 (H2 Motion GmbH)" in partner.say("yes")
+
+
+def test_staff_are_not_told_about_a_restricted_twin(services) -> None:  # type: ignore[no-untyped-def]
+    quiet = Lead(company="H2 Motion GmbH", node="munich", visibility="restricted")
+    services.leads.create(quiet, "munich-node")
+    staff = Chat(Intake(services), role="staff")
+    _draft_to_confirm(staff, "H2 Motion")
+    saved = staff.say("yes")
+    assert saved.startswith("Saved as L-0002") and "L-0001" not in saved
+
+
 def test_with_an_llm_the_description_is_read_into_the_draft(services) -> None:  # type: ignore[no-untyped-def]
     extracted = {
         "company": "Negev Water Ltd",

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.leads.access import LeadForbidden, LeadNotFound
 from bot.leads.offer import chat_offer, offer_sheet
 from bot.llm import LLMClient
 from bot.messages import Reply
@@ -200,13 +201,19 @@ def test_a_failing_model_gives_the_extractive_sheet(sample_services) -> None:  #
 
 def test_chat_offer_hook_follows_who_asks(sample_services) -> None:  # type: ignore[no-untyped-def]
     offer = chat_offer(sample_services)
-    reply = asyncio.run(offer("l-0005", "partner", "fr"))
+    submitter = sample_services.leads.require("L-0005").submitted_by
+    reply = asyncio.run(offer("l-0005", "partner", "fr", submitter))
     assert reply.text.startswith("Mesures de soutien pour Charlesgate Cell Therapeutics, Inc.")
     assert reply.citations and "Dr. Helen Zhao" not in reply.text
+    # A partner asks only about the leads they submitted.
+    with pytest.raises(LeadForbidden, match="partners see only the leads they submitted"):
+        asyncio.run(offer("L-0005", "partner", "fr", "telegram:someone-else"))
     with pytest.raises(LeadError, match="only managers"):
         asyncio.run(offer("L-0001", "staff", "en"))  # restricted
     with pytest.raises(LeadError, match="guests"):
         asyncio.run(offer("L-0005", "guest", "en"))
+    with pytest.raises(LeadNotFound):
+        asyncio.run(offer("L-9999", "staff", "en"))
     assert asyncio.run(offer("L-0001", "manager", "en")).citations
 
 
@@ -226,14 +233,18 @@ def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> No
         # The child imports the code under test even when another checkout is installed.
         "PYTHONPATH": str(REPO),
     }
+    submitter = sample_services.leads.require("L-0005").submitted_by
     result = run_cli(
-        "leads", "offer", "L-0005", "--as", "partner", "--lang", "de", "--json", env=env
-    )
+        "leads", "offer", "L-0005", "--as", "partner", "--by", submitter, "--lang", "de",
+        "--json", env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["company"] == "Charlesgate Cell Therapeutics, Inc." and data["language"] == "de"
     assert data["sheet"].startswith("Förderangebote für Charlesgate Cell Therapeutics, Inc.")
     assert data["citations"] and {c["visibility"] for c in data["citations"]} == {"public"}
     assert "h.zhao@example.com" not in result.stdout and "Helen Zhao" not in result.stdout
+    not_theirs = run_cli("leads", "offer", "L-0005", "--as", "partner", env=env)
+    assert not_theirs.returncode == 2 and "only the leads they submitted" in not_theirs.stderr
     refused = run_cli("leads", "offer", "L-0001", "--as", "staff", env=env)
     assert refused.returncode == 2 and "only managers" in refused.stderr

@@ -209,6 +209,15 @@ def test_cli_import_reports_rejected_rows_and_export_prints_csv(
     assert as_manager["contact_email"] == "r.hale@example.co.uk"
     assert as_manager["history"][0]["field"] == "created"
     partner = run_cli("leads", "show", "L-0013", "--as", "partner", env=cli_env)
-    assert partner.returncode == 2 and "may not see leads" in partner.stderr
+    assert partner.returncode == 2 and "may not see lead L-0013" in partner.stderr
+    # The partner who submitted it sees it, with the contact person they gave.
+    submitter = as_manager["submitted_by"]
+    own = run_cli(
+        "leads", "show", "L-0013", "--as", "partner", "--by", submitter, "--json", env=cli_env
+    )
+    assert own.returncode == 0, own.stderr
+    assert json.loads(own.stdout)["contact_email"] == "r.hale@example.co.uk"
+    guest = run_cli("leads", "list", "--as", "guest", "--json", env=cli_env)
+    assert guest.returncode == 0 and json.loads(guest.stdout) == []
     missing = run_cli("leads", "import", str(tmp_path / "nope.csv"), env=cli_env)
     assert missing.returncode != 0 and "no such file" in missing.stderr

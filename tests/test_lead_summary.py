@@ -383,7 +383,7 @@ def test_cli_summary_figures_match_the_sample_leads(
         (["--period", "fortnight"], "--period 'fortnight' is not one of: week, month, quarter"),
         (["--since", "2026-02-30"], "--since '2026-02-30' is not a date (YYYY-MM-DD)"),
         (["--since", "2026-01-01", "--period", "week"], "give --since or --period, not both"),
-        (["--as", "partner"], "role 'partner' may not see leads"),
+        (["--as", "partner"], "role 'partner' may not see lead summaries"),
     ],
 )
 def test_cli_summary_refuses_bad_options_in_one_line(

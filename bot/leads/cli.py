@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot import i18n
+from bot.leads.access import LeadAccess
 from bot.leads.offer import lead_for_offer, offer_sheet
 from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFilter, summarize
 from bot.services import Services
@@ -24,7 +25,6 @@ from knowledge.glossary import normalize
 from knowledge.lead_sheets import SheetError, export_rows, import_leads, write_csv, write_xlsx
 from knowledge.lead_store import LeadFilter
 from knowledge.leads import Lead, LeadError, Stage
-from knowledge.model import Role, parse_choice, visible_to
 
 leads_app = typer.Typer(
     help="Project leads: list, show, import, export, match divisions, offer policies, summarise.",
@@ -34,7 +34,16 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 RoleOption = Annotated[
-    str, typer.Option("--as", help="Act as staff or manager (managers also see contacts).")
+    str,
+    typer.Option(
+        "--as",
+        help="Act as partner, staff, manager or admin (managers and admins also see "
+        "contacts; a partner sees only the leads submitted --by them).",
+    ),
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is asking, as leads record it (default: cli:<login>)."),
 ]
 
 
@@ -55,31 +64,6 @@ def _actor(by: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
-
-
-class LeadAccess:
-    """What a role may read of the leads: none for guests and partners (leads are internal
-    material), restricted leads and contact persons only for roles that read restricted."""
-
-    def __init__(self, role: str) -> None:
-        parsed = parse_choice(Role, role, "--as")
-        self.levels = {v.value for v in visible_to(parsed)}
-        if "internal" not in self.levels:
-            raise LeadError(f"role '{parsed.value}' may not see leads: they are internal material")
-        self.contacts = "restricted" in self.levels
-
-    def may_read(self, lead: Lead) -> bool:
-        return lead.visibility in self.levels
-
-    def require(self, services: Services, lead_id: str) -> Lead:
-        """The lead, or LeadError when it does not exist or the role may not read it."""
-        lead = services.leads.require(lead_id)
-        if not self.may_read(lead):
-            raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
-        return lead
-
-    def shown(self, lead: Lead) -> Lead:
-        return lead if self.contacts else lead.without_contact()
 
 
 def open_services(quiet: bool = False) -> Services:
@@ -136,13 +120,14 @@ def list_leads(
     sector: Annotated[str | None, typer.Option(help="Sector: hydrogen, 氢能, ...")] = None,
     text: Annotated[str | None, typer.Option(help="Company or title contains this.")] = None,
     role: RoleOption = "staff",
+    by: ByOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List leads, newest id last."""
     from bot.cli import _user_errors
 
     with _user_errors():
-        access = LeadAccess(role)
+        access = LeadAccess(role, _actor(by))
         services = open_services()
         where = LeadFilter(
             node=_canonical(services, "nodes", node),
@@ -151,7 +136,7 @@ def list_leads(
             sector=_canonical(services, "sectors", sector),
             text=text,
         )
-        found = [access.shown(lead) for lead in services.leads.list(where) if access.may_read(lead)]
+        found = access.filter(services.leads.list(where))
     if as_json:
         typer.echo(json.dumps([_lead_json(lead) for lead in found], ensure_ascii=False, indent=2))
         return
@@ -178,16 +163,16 @@ def list_leads(
 def show_lead(
     lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
     role: RoleOption = "staff",
+    by: ByOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One lead with every field and its history."""
     from bot.cli import _user_errors
 
     with _user_errors():
-        access = LeadAccess(role)
+        access = LeadAccess(role, _actor(by))
         services = open_services()
-        lead = access.require(services, lead_id)
-        lead = access.shown(lead)
+        lead = access.shown(access.require(services, lead_id))
         history = services.leads.history(lead.id)
     if as_json:
         data = _lead_json(lead)
@@ -287,6 +272,7 @@ def export_command(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv (default) or xlsx.")] = "csv",
     role: RoleOption = "staff",
+    by: ByOption = None,
 ) -> None:
     """Export every lead the role may read, one row per lead, header first."""
     from bot.cli import _user_errors
@@ -296,9 +282,9 @@ def export_command(
             raise ValueError(f"--format {fmt!r} is not one of: csv, xlsx")
         if fmt == "xlsx" and output is None:
             raise ValueError("an xlsx export needs a file: -o leads.xlsx")
-        access = LeadAccess(role)
+        access = LeadAccess(role, _actor(by))
         services = open_services(quiet=output is None)
-        found = [lead for lead in services.leads.list() if access.may_read(lead)]
+        found = access.filter(services.leads.list())
         rows = export_rows(found, with_contact=access.contacts)
         if fmt == "xlsx":
             assert output is not None
@@ -332,6 +318,7 @@ def match_command(
     lead_id: Annotated[str, typer.Argument(help="The lead id, e.g. L-0042.")],
     lang: Annotated[str, typer.Option(help="Reasons in this language (zh, en, ...).")] = "zh",
     role: RoleOption = "staff",
+    by: ByOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Rank the divisions for a lead, with reasons; the best is stored on the lead."""
@@ -345,7 +332,7 @@ def match_command(
 
     with _user_errors():
         _check_language(lang)
-        access = LeadAccess(role)
+        access = LeadAccess(role, _actor(by))
         services = open_services()
         lead = access.require(services, lead_id)
         ranked = rank_divisions(lead, load_divisions(), services.leads.workload())
@@ -532,7 +519,7 @@ def summary_command(
     from bot.llm import make_llm
 
     with _user_errors():
-        access = LeadAccess(role)
+        levels = LeadAccess(role).require_figures()
         if since is not None and period is not None:
             raise LeadError("give --since or --period, not both")
         period = period.strip().lower() if period is not None else None
@@ -544,7 +531,7 @@ def summary_command(
             period=period,
             stalled_days=stalled_days,
             division=_division_key(division),
-            visibility=tuple(sorted(access.levels)),
+            visibility=tuple(sorted(levels)),
         )
         services = open_services(quiet=as_json)
         stage_key = _canonical(services, "stages", stage)
@@ -577,9 +564,11 @@ def offer_command(
         typer.Option(
             "--as",
             help="staff, manager or partner. A partner's sheet uses public and partner "
-            "policies only; no sheet names anything of the lead but the company.",
+            "policies only, for the leads they submitted (--by); no sheet names anything of "
+            "the lead but the company.",
         ),
     ] = "staff",
+    by: ByOption = None,
     lang: Annotated[
         str | None,
         typer.Option(help="Sheet language: zh, en, de, fr, ko, he (default: the lead's)."),
@@ -595,7 +584,7 @@ def offer_command(
     with _user_errors():
         _check_language(lang)
         services = open_services(quiet=as_json)
-        lead = lead_for_offer(services, lead_id, role)
+        lead = lead_for_offer(services, lead_id, role, actor=_actor(by))
         reply = offer_sheet(
             services,
             lead,

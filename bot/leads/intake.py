@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.leads.access import LeadAccess
 from bot.leads.intake_text import ADD, NEW, NO, SKIP, TRIGGERS, YES, label, say
 from bot.leads.labels import name as localized
 from bot.llm import LLMClient, LLMUnavailable
@@ -266,8 +267,8 @@ class Intake:
         twin = self._duplicate(lead)
         if twin is None:
             return await self._create(draft, actor)
-        if role not in ("staff", "manager", "admin"):
-            # A partner must not learn what internal leads exist: saved as new, flagged inside.
+        if not LeadAccess(role, actor).may_read(twin):
+            # Nobody may learn of a lead they may not see: saved as new, flagged inside.
             draft.values["summary"] = (
                 f"{draft.values.get('summary', '')}\n\n[possible duplicate of {twin.id}]".strip()
             )

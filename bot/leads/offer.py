@@ -23,13 +23,13 @@ import prompts
 from bot import i18n
 from bot.citations import Passage, finalize, sources_block
 from bot.extractive import candidate_sentences
+from bot.leads.access import LeadAccess
 from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Reply
 from bot.services import Services
 from knowledge.glossary import Glossary
-from knowledge.leads import Lead, LeadError
-from knowledge.model import Role, parse_choice
-from retrieval.filters import SearchFilters, role_levels, search_where, where_all
+from knowledge.leads import Lead
+from retrieval.filters import SearchFilters, search_where, where_all
 from retrieval.index import Hit
 
 log = logging.getLogger(__name__)
@@ -531,18 +531,11 @@ async def _llm_body(
     return await llm.complete(messages, max_tokens=900)
 
 
-def lead_for_offer(services: Services, lead_id: str, role: str) -> Lead:
-    """The lead, if the role may ask for its offer sheet; LeadError saying why not. Partners
-    may (the sheet is meant to be forwarded to the company), guests may not (they would learn
-    which companies the park is talking to), and restricted leads stay with managers."""
-    parsed = parse_choice(Role, role, "role")
-    if parsed is Role.GUEST:
-        raise LeadError("guests may not ask about leads: they are internal material")
-    lead = services.leads.require(lead_id)
-    # Internal for everyone who may ask at all; restricted only for roles that read it.
-    if lead.visibility not in {*role_levels(parsed), "internal"}:
-        raise LeadError(f"lead {lead.id} is restricted: only managers may see it")
-    return forwardable(lead)
+def lead_for_offer(services: Services, lead_id: str, role: str, actor: str = "") -> Lead:
+    """The lead, if the asker may ask for its offer sheet (`bot.leads.access`: a partner for
+    the leads they submitted, to forward to the company; staff for unrestricted leads;
+    managers for all; guests never); LeadError saying why not."""
+    return forwardable(LeadAccess(role, actor).require(services, lead_id))
 
 
 async def offer_sheet_async(
@@ -611,15 +604,16 @@ def offer_sheet(
     )
 
 
-OfferHook = Callable[[str, str, str], Awaitable[Reply]]  # lead id, role, language
+OfferHook = Callable[..., Awaitable[Reply]]  # (lead id, role, language, actor="") -> Reply
 
 
 def chat_offer(services: Services, llm: LLMClient | None = None) -> OfferHook:
     """The chat assistant's `offer` hook ("what can we offer L-0042?"): the sheet in the
-    asker's language, or LeadError when the role may not ask about that lead."""
+    asker's language, or LeadError when the asker may not ask about that lead. `actor` is
+    the asker's "platform:user_id": without it a partner owns no lead."""
 
-    async def offer(lead_id: str, role: str, language: str) -> Reply:
-        lead = await asyncio.to_thread(lead_for_offer, services, lead_id, role)
+    async def offer(lead_id: str, role: str, language: str, actor: str = "") -> Reply:
+        lead = await asyncio.to_thread(lead_for_offer, services, lead_id, role, actor)
         return await offer_sheet_async(services, lead, role=role, language=language, llm=llm)
 
     return offer

@@ -9,6 +9,7 @@ from dataclasses import replace
 from sqlalchemy import Engine
 
 from bot import i18n
+from bot.leads.access import LeadAccess
 from bot.leads.chart import summary_chart
 from bot.leads.labels import division_name, name
 from bot.leads.narrative import narrate
@@ -72,11 +73,9 @@ def key_figures(summary: LeadSummary, language: str) -> str:
 
 
 def visible_levels(role: str) -> tuple[str, ...]:
-    """The visibility levels a role may count; LeadError for roles that may not see leads
-    (the command line's rule, so chat and CLI cannot drift apart)."""
-    from bot.leads.cli import LeadAccess
-
-    return tuple(sorted(LeadAccess(role).levels))
+    """The visibility levels a role may count (`bot.leads.access`, the rule the command line
+    and offer sheets share); LeadError for roles that get no lead figures."""
+    return tuple(sorted(LeadAccess(role).require_figures()))
 
 
 async def summary_reply(
