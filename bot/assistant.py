@@ -384,7 +384,11 @@ def _conversation(message: IncomingMessage) -> str:
 
 
 def _lead_refusal(exc: LeadError, lead_id: str, language: str) -> str:
-    from bot.leads.access import LeadNotFound
+    from bot.leads.access import LeadForbidden, LeadNotFound
 
-    key = "lead.not_found" if isinstance(exc, LeadNotFound) else "lead.forbidden"
+    key = "lead.forbidden"
+    if isinstance(exc, LeadNotFound):
+        key = "lead.not_found"
+    elif isinstance(exc, LeadForbidden) and i18n.has(f"lead.forbidden_{exc.reason}"):
+        key = f"lead.forbidden_{exc.reason}"
     return i18n.text(key, language, lead_id=lead_id)

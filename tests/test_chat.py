@@ -192,13 +192,14 @@ def test_every_lead_path_follows_the_one_access_rule_for_every_role(chat: Transc
 
     # Guests see no lead, partners only their own (with their own contact), staff no
     # restricted lead and no contacts, managers and admins everything.
-    assert "may not see" in card(internal.id, "guest")
-    assert "may not see" in card(internal.id, "partner:munich")
-    assert "Isar Quantum Sensors" in card(own.id, "partner:munich")
-    assert "may not see" in card(own.id, "partner:boston")
+    assert "guests may not see them" in card(internal.id, "guest")
+    assert "only the leads they submitted" in card(internal.id, "partner:munich")
+    own_card = card(own.id, "partner:munich")
+    assert "Isar Quantum Sensors" in own_card and "anna@example.com" in own_card
+    assert "only the leads they submitted" in card(own.id, "partner:boston")
     staff_card = card(internal.id, "staff")
     assert internal.company in staff_card and "@" not in staff_card
-    assert "may not see" in card(restricted.id, "staff")
+    assert "only managers may see it" in card(restricted.id, "staff")
     for who in ("manager", "admin"):
         assert restricted.company in card(restricted.id, who)
     assert "no lead L-9999" in card("L-9999", "staff").replace("There is ", "")
@@ -211,11 +212,12 @@ def test_every_lead_path_follows_the_one_access_rule_for_every_role(chat: Transc
     assert chat.ask(summary, as_="manager").files
 
     offer = "What can we offer {}?"
-    assert "may not see" in chat.ask(offer.format(internal.id), as_="guest").text
-    assert "may not see" in chat.ask(offer.format(internal.id), as_="partner:munich").text
+    assert "guests may not see them" in chat.ask(offer.format(internal.id), as_="guest").text
+    refused = chat.ask(offer.format(internal.id), as_="partner:munich").text
+    assert "only the leads they submitted" in refused
     sheet = chat.ask(offer.format(own.id), as_="partner:munich")
     assert sheet.citations and {c.visibility for c in sheet.citations} <= {"public", "partner"}
     assert chat.ask(offer.format(internal.id), as_="staff").citations
 
-    assert "may not see" in chat.ask(f"match {internal.id}", as_="partner:munich").text
+    assert "only the leads" in chat.ask(f"match {internal.id}", as_="partner:munich").text
     assert "Division" in chat.ask(f"match {internal.id}", as_="staff").text
