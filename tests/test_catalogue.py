@@ -111,9 +111,8 @@ def _is_text(node: ast.AST) -> bool:
 
 def string_tables(source: str) -> list[tuple[int, str]]:
     """(line, name) of every dict literal keyed by two or more of the working languages with
-    text under them: a per-language string table ({"zh": "、"} alone is one entry, and
-    numbers per language such as the abstain thresholds are not text), which belongs in the
-    .po files."""
+    text under them: a per-language string table, which belongs in the .po files. Numbers
+    per language (the abstain thresholds) are not text and pass."""
     names: dict[int, str] = {}
     tree = ast.parse(source)
     for node in ast.walk(tree):

@@ -218,10 +218,12 @@ def test_chat_offer_hook_follows_who_asks(sample_services) -> None:  # type: ign
 
 
 def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # The session's sample database holds the embeddings of every sample text; a copy of it
-    # as the child's embedding cache spares the fresh data dir embedding them all again.
+    # The session's embedding cache holds the embeddings of every sample text (the sample
+    # services filled it; their own database holds none); a copy of it as the child's cache
+    # spares the fresh data dir embedding them all again.
     cache = tmp_path / "embedding-cache.db"
-    source, target = sqlite3.connect(sample_services.engine.url.database), sqlite3.connect(cache)
+    shared = sample_services.settings.resolved_embedding_cache_url.removeprefix("sqlite:///")
+    source, target = sqlite3.connect(shared), sqlite3.connect(cache)
     try:
         source.backup(target)
     finally:
@@ -248,3 +250,17 @@ def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> No
     assert not_theirs.returncode == 2 and "only the leads they submitted" in not_theirs.stderr
     refused = run_cli("leads", "offer", "L-0001", "--as", "staff", env=env)
     assert refused.returncode == 2 and "only managers" in refused.stderr
+
+    # In Chinese, the sheet's labels are Chinese down to the kind of each source.
+    sheet = run_cli("leads", "offer", "L-0005", "--as", "partner", "--lang", "zh", env=env)
+    assert sheet.returncode == 0, sheet.stderr
+    sources = sheet.stdout.split("\n来源\n")[1]
+    assert "（政策" in sources or "(政策" in sources
+    assert "policy" not in sources
+    # So are the division ranking's scores, reasons and footer.
+    match = run_cli("leads", "match", "L-0005", "--lang", "zh", env=env)
+    assert match.returncode == 0, match.stderr
+    lead = _lead(sample_services)
+    named = set(re.findall(r"[A-Za-z]{3,}", f"{lead.display_title()} {lead.company}"))
+    assert "评分" in match.stdout and "已记录到 L-0005" in match.stdout
+    assert set(re.findall(r"[A-Za-z]{3,}", match.stdout)) <= named

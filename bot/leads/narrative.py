@@ -55,7 +55,8 @@ def template_text(summary: LeadSummary, language: str) -> str:
     language = i18n.supported(language)
     if summary.total == 0:
         return i18n.text("narrative.none", language)
-    figures = {k: i18n.number(n, language) for k, n in counts(summary).items()}
+    raw = counts(summary)
+    figures = {k: i18n.number(n, language) for k, n in raw.items()}
     top = sorted(
         ((n, stage) for stage, n in summary.by_stage.items() if n),
         key=lambda item: -item[0],
@@ -86,7 +87,7 @@ def template_text(summary: LeadSummary, language: str) -> str:
                 amount=amount_text(largest["amount"], largest["currency"], language),
             )
         )
-    if counts(summary)["unassigned"]:
+    if raw["unassigned"]:
         sentences.append(
             i18n.text(
                 "narrative.unassigned",
