@@ -24,7 +24,8 @@ def citation_lines(reply: Reply) -> list[str]:
     for c in reply.citations:
         date = f", {c.date}" if c.date else ""
         link = f" — {c.url}" if c.url else ""
-        lines.append(f"[{c.number}] {c.title} ({c.kind}{date}){link}")
+        kind = i18n.text(f"kind.{c.kind}", reply.language) if i18n.has(f"kind.{c.kind}") else c.kind
+        lines.append(f"[{c.number}] {c.title} ({kind}{date}){link}")
     return lines
 
 
@@ -80,7 +81,7 @@ class TerminalAdapter:
             for attachment in final.files:
                 self.out.write(self._save(attachment) + "\n")
             if final.mode == "extractive" and final.citations:
-                self.out.write("(extractive mode: no language model configured or reachable)\n")
+                self.out.write(i18n.text("terminal.extractive_note", final.language) + "\n")
             self.out.flush()
         return final
 
