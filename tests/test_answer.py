@@ -4,6 +4,7 @@ import asyncio
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,19 @@ def _llm(base_url: str, **extra: object) -> LLMClient:
     )
 
 
+_LOOP: dict[str, asyncio.Runner] = {}
+
+
+@pytest.fixture(autouse=True)
+def one_event_loop() -> Iterator[None]:
+    """A test's questions share one event loop, as a server's do: an LLM client's pooled
+    connections belong to the loop that opened them."""
+    with asyncio.Runner() as runner:
+        _LOOP["test"] = runner
+        yield
+        del _LOOP["test"]
+
+
 def _ask(
     service: AnswerService, text: str, conversation: str | None = None
 ) -> tuple[list[Any], Reply]:
@@ -38,7 +52,7 @@ def _ask(
     async def collect() -> list[Any]:
         return [update async for update in service(message)]
 
-    updates = asyncio.run(collect())
+    updates = _LOOP["test"].run(collect())
     assert isinstance(updates[-1], Reply)
     return updates, updates[-1]
 

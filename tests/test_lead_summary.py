@@ -17,7 +17,7 @@ from matplotlib.image import imread
 from sqlalchemy import Engine
 
 from bot.leads.chart import HEIGHT_PX, WIDTH_PX, summary_chart
-from bot.leads.narrative import narrative, numbers_in
+from bot.leads.narrative import Mode, narrate, numbers_in
 from bot.leads.reports import summary_reply
 from bot.leads.summary import LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
@@ -27,6 +27,13 @@ from knowledge.sql import make_engine
 from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
 from tests.lead_summary_data import TODAY, Clock, build_history, expected_summary
+
+
+def narrative(
+    summary: LeadSummary, language: str, llm: LLMClient | None = None
+) -> tuple[str, Mode]:
+    """The narrative for a one-shot caller (a fresh client per call, so one loop each)."""
+    return asyncio.run(narrate(summary, language, llm))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from bot.leads.offer import lead_for_offer, offer_sheet
 from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFilter, summarize
+from bot.messages import Reply
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.glossary import normalize
@@ -321,7 +322,7 @@ def match_command(
     from bot.cli import _user_errors
     from bot.divisions import load_divisions
     from bot.leads.matching import rank_divisions, rationale
-    from bot.llm import make_llm
+    from bot.llm import open_llm
 
     with _user_errors():
         access = LeadAccess(role)
@@ -331,7 +332,12 @@ def match_command(
         if not ranked:
             raise LeadError("no divisions are configured (divisions.yaml)")
         best = ranked[0]
-        sentence = asyncio.run(rationale(make_llm(services.settings), lead, best, lang))
+
+        async def explain() -> str:
+            async with open_llm(services.settings) as llm:
+                return await rationale(llm, lead, best, lang)
+
+        sentence = asyncio.run(explain())
         reasons = [r.as_json() for r in best.reasons]
         if sentence:
             reasons.append({"code": "llm", "items": sentence, "points": 0})
@@ -467,11 +473,13 @@ def summary_command(
 ) -> None:
     """Lead figures for managers: counts by stage, node, sector and division; new, advanced
     and stalled leads; the largest; those awaiting a division; a short narrative."""
+    import asyncio
+
     from bot.cli import _user_errors
     from bot.i18n import LANGUAGE_NAMES
     from bot.leads.chart import summary_chart
-    from bot.leads.narrative import narrative
-    from bot.llm import make_llm
+    from bot.leads.narrative import narrate
+    from bot.llm import open_llm
 
     with _user_errors():
         access = LeadAccess(role)
@@ -500,7 +508,12 @@ def summary_command(
             stage=stage_key,
         )
         summary = summarize(services.engine, where)
-        text, mode = narrative(summary, lang, make_llm(services.settings))
+
+        async def write() -> tuple[str, str]:
+            async with open_llm(services.settings) as llm:
+                return await narrate(summary, lang, llm)
+
+        text, mode = asyncio.run(write())
         if chart is not None:
             chart.write_bytes(summary_chart(summary, lang))
     if as_json:
@@ -531,23 +544,26 @@ def offer_command(
 ) -> None:
     """The current park policies that fit a lead's sectors and needs, with figures and
     sources: what the park can offer the project."""
+    import asyncio
+
     from adapters.terminal import citation_lines
     from bot import i18n
     from bot.cli import _user_errors
-    from bot.llm import make_llm
+    from bot.llm import open_llm
 
     with _user_errors():
         if lang is not None and lang not in i18n.LANGUAGE_NAMES:
             raise ValueError(f"--lang {lang!r} is not one of: {', '.join(i18n.LANGUAGE_NAMES)}")
         services = open_services(quiet=as_json)
         lead = lead_for_offer(services, lead_id, role)
-        reply = offer_sheet(
-            services,
-            lead,
-            role=role,
-            language=lang or lead.language,
-            llm=make_llm(services.settings),
-        )
+
+        async def sheet() -> Reply:
+            async with open_llm(services.settings) as llm:
+                return await offer_sheet(
+                    services, lead, role=role, language=lang or lead.language, llm=llm
+                )
+
+        reply = asyncio.run(sheet())
     if as_json:
         data = {
             "lead": lead.id,

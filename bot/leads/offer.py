@@ -589,7 +589,7 @@ def lead_for_offer(services: Services, lead_id: str, role: str) -> Lead:
     return forwardable(lead)
 
 
-async def offer_sheet_async(
+async def offer_sheet(
     services: Services,
     lead: Lead,
     *,
@@ -598,7 +598,9 @@ async def offer_sheet_async(
     llm: LLMClient | None = None,
     today: dt.date | None = None,
 ) -> Reply:
-    """`offer_sheet` for callers inside an event loop (the chat assistant)."""
+    """The offer sheet for the lead in the asker's language, from the policies the role may
+    read. Only the company's name, sectors and needs are used (see `forwardable`): the sheet
+    says nothing else about the lead."""
     language = i18n.supported(language)
     glossary = services.glossary
     lead = forwardable(lead)
@@ -638,23 +640,6 @@ async def offer_sheet_async(
     return Reply(text=text, citations=citations, mode=mode, language=language)  # type: ignore[arg-type]
 
 
-def offer_sheet(
-    services: Services,
-    lead: Lead,
-    *,
-    role: str,
-    language: str,
-    llm: LLMClient | None = None,
-    today: dt.date | None = None,
-) -> Reply:
-    """The offer sheet for the lead in the asker's language, from the policies the role may
-    read. Only the company's name, sectors and needs are used (see `forwardable`): the sheet
-    says nothing else about the lead."""
-    return asyncio.run(
-        offer_sheet_async(services, lead, role=role, language=language, llm=llm, today=today)
-    )
-
-
 OfferHook = Callable[[str, str, str], Awaitable[Reply]]  # lead id, role, language
 
 
@@ -664,6 +649,6 @@ def chat_offer(services: Services, llm: LLMClient | None = None) -> OfferHook:
 
     async def offer(lead_id: str, role: str, language: str) -> Reply:
         lead = await asyncio.to_thread(lead_for_offer, services, lead_id, role)
-        return await offer_sheet_async(services, lead, role=role, language=language, llm=llm)
+        return await offer_sheet(services, lead, role=role, language=language, llm=llm)
 
     return offer
