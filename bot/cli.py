@@ -391,6 +391,7 @@ async def _evaluate(
         finally:
             if service.llm is not None:
                 await service.llm.aclose()
+            await asyncio.to_thread(services.close)
 
 
 @app.command("eval")

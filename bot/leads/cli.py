@@ -90,6 +90,18 @@ def open_services(quiet: bool = False) -> Services:
     return services
 
 
+def _finish_indexing(services: Services) -> None:
+    """Wait for the background re-indexing of saved leads and stop its worker; a lead whose
+    re-indexing failed is saved all the same and named here."""
+    services.close()
+    failed = services.indexer.failed if "indexer" in services.__dict__ else []
+    if failed:
+        err.print(
+            f"[yellow]warning:[/] saved, but not yet searchable: {escape(', '.join(failed))} "
+            "(re-indexing failed; see the log; the next change to a lead retries)"
+        )
+
+
 def _canonical(services: Services, list_name: str, value: str | None) -> str | None:
     """A filter value in any language (慕尼黑, Wasserstoff) as the stored id."""
     if value is None:
@@ -252,6 +264,8 @@ def import_command(
             report = import_leads(services.leads, file, _actor(by), dry_run=dry_run)
         except SheetError as exc:
             raise _fail(str(exc)) from None
+        # The imported leads are searchable when the command returns.
+        _finish_indexing(services)
     verb = "would be" if report.dry_run else "were"
     out.print(
         f"{report.rows} rows read from {escape(str(file))}: "
@@ -342,6 +356,7 @@ def match_command(
         if sentence:
             reasons.append({"code": "llm", "items": sentence, "points": 0})
         services.leads.set_suggestion(lead.id, best.division.key, round(best.score, 3), reasons)
+        _finish_indexing(services)
     if as_json:
         typer.echo(
             json.dumps(
