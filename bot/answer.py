@@ -72,20 +72,33 @@ class AnswerService:
         question = message.text.strip()
         language = i18n.supported(self.language_of(message) or detect_language(question))
         role = self.role_of(message)
-        history = self.conversations.last(
-            message.platform, message.conversation_id, self.services.settings.history_turns
+        history = await asyncio.to_thread(
+            self.conversations.last,
+            message.platform,
+            message.conversation_id,
+            self.services.settings.history_turns,
         )
         final: Reply | None = None
         async for update in self._answer(question, language, role, history):
             if isinstance(update, Reply):
                 final = update
             yield update
-        self.conversations.add(
-            message.platform, message.conversation_id, message.user_id, "user", question
+        await asyncio.to_thread(
+            self.conversations.add,
+            message.platform,
+            message.conversation_id,
+            message.user_id,
+            "user",
+            question,
         )
         if final is not None:
-            self.conversations.add(
-                message.platform, message.conversation_id, message.user_id, "assistant", final.text
+            await asyncio.to_thread(
+                self.conversations.add,
+                message.platform,
+                message.conversation_id,
+                message.user_id,
+                "assistant",
+                final.text,
             )
 
     async def _answer(
