@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +31,9 @@ from knowledge.migrations import DatabaseSchemaError
 from retrieval.embeddings import EmbeddingError
 from retrieval.filters import SearchFilters
 from retrieval.index import IndexUnavailableError
+
+if TYPE_CHECKING:
+    from bot.evaluation import GoldenQuestion, QuestionResult
 
 app = typer.Typer(
     name="zbrain",
@@ -371,6 +374,51 @@ def chat(
         asyncio.run(run())
 
 
+async def _evaluate(
+    questions: list[GoldenQuestion], docs: Path | None, k: int, role: str
+) -> list[QuestionResult]:
+    """`zbrain eval`'s work on its one event loop; ingesting and SQL run in threads, and the
+    LLM client is closed before the loop ends."""
+    import asyncio
+    import tempfile
+
+    from bot.answer import answer_service
+    from bot.evaluation import evaluate_all
+
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="zbrain-eval-") as scratch:
+        if docs is not None:
+            # A throwaway index; the embedding cache is shared so re-runs are fast.
+            settings = settings.model_copy(
+                update={
+                    "data_dir": Path(scratch),
+                    "chroma_host": None,
+                    "database_url": settings.resolved_database_url,
+                    "chroma_collection": None,
+                }
+            )
+        services = Services(settings)
+        if docs is not None:
+            with _progress("Ingesting") as update:
+                ingest_report = await asyncio.to_thread(
+                    services.ingestor().ingest, [docs], progress=update
+                )
+            if ingest_report.failed:
+                _print_report(ingest_report)
+        elif await asyncio.to_thread(services.index.count) == 0:
+            with _progress("Ingesting samples") as update:
+                await asyncio.to_thread(services.ensure_samples, update)
+        service = await asyncio.to_thread(answer_service, services)
+        service.retrieve_k = max(k * 2, 8)
+        try:
+            with _progress("Evaluating") as update:
+                return await evaluate_all(service, questions, k, role, update)
+        finally:
+            if service.llm is not None:
+                await service.llm.aclose()
+            await asyncio.to_thread(services.close)
+
+
 @app.command("eval")
 def evaluate(
     golden: Annotated[
@@ -389,44 +437,15 @@ def evaluate(
 ) -> None:
     """Measure retrieval and answers on a golden set; scores never change the exit code."""
     import asyncio
-    import tempfile
 
-    from bot.answer import answer_service
-    from bot.evaluation import evaluate_question, load_golden, report
+    from bot.evaluation import load_golden, report
     from knowledge.model import Role, parse_choice
 
     with _user_errors():
         questions = load_golden(golden)
         parse_choice(Role, role, "role")
-        settings = load_settings()
-        with tempfile.TemporaryDirectory(prefix="zbrain-eval-") as scratch:
-            if docs is not None:
-                # A throwaway index; the embedding cache is shared so re-runs are fast.
-                settings = settings.model_copy(
-                    update={
-                        "data_dir": Path(scratch),
-                        "chroma_host": None,
-                        "database_url": settings.resolved_database_url,
-                        "chroma_collection": None,
-                    }
-                )
-            services = Services(settings)
-            if docs is not None:
-                with _progress("Ingesting") as update:
-                    ingest_report = services.ingestor().ingest([docs], progress=update)
-                if ingest_report.failed:
-                    _print_report(ingest_report)
-            elif services.index.count() == 0:
-                with _progress("Ingesting samples") as update:
-                    services.ensure_samples(update)
-            service = answer_service(services)
-            service.retrieve_k = max(k * 2, 8)
-            results = []
-            with _progress("Evaluating") as update:
-                for done, question in enumerate(questions):
-                    update(question.id, done, len(questions))
-                    results.append(asyncio.run(evaluate_question(service, question, k, role)))
-                update("", len(questions), len(questions))
+        # One event loop for the whole run: the LLM client's connections belong to it.
+        results = asyncio.run(_evaluate(questions, docs, k, role))
     full = report(results, k)
     if json_out is not None:
         json_out.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -210,6 +210,25 @@ async def evaluate_question(
     )
 
 
+async def evaluate_all(
+    service: AnswerService,
+    questions: list[GoldenQuestion],
+    k: int,
+    role: str,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[QuestionResult]:
+    """Every question in turn on the caller's event loop, the one the service's LLM client
+    belongs to (a loop per question would strand its pooled connections)."""
+    results = []
+    for done, question in enumerate(questions):
+        if progress is not None:
+            progress(question.id, done, len(questions))
+        results.append(await evaluate_question(service, question, k, role))
+    if progress is not None:
+        progress("", len(questions), len(questions))
+    return results
+
+
 def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from bot.settings import Settings
@@ -98,6 +98,23 @@ class LLMClient:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
 
+    async def aclose(self) -> None:
+        """Close the pooled connections. Call it on the event loop that used the client,
+        before that loop ends: a connection left open belongs to a loop that is gone."""
+        await self._client.close()
+
 
 def make_llm(settings: Settings) -> LLMClient | None:
     return LLMClient(settings) if settings.llm_model else None
+
+
+@asynccontextmanager
+async def open_llm(settings: Settings) -> AsyncIterator[LLMClient | None]:
+    """The configured model's client (None without one) for work on the running loop, closed
+    when the work is done: a one-shot command's `asyncio.run` around this leaves nothing open."""
+    llm = make_llm(settings)
+    try:
+        yield llm
+    finally:
+        if llm is not None:
+            await llm.aclose()

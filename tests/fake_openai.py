@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +37,7 @@ class FakeOpenAI:
     # Decides the assistant's text from the request body; the default echoes nothing useful.
     responder: Callable[[dict[str, Any]], str] = lambda body: "NO_ANSWER"
     delay: float = 0.0  # seconds to stall each chat request (a hung model)
+    connections: int = 0  # TCP connections accepted: fewer than requests means keep-alive
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return [body for path, body in self.requests if path.endswith("/chat/completions")]
@@ -110,29 +112,70 @@ def _stream_events(text: str, model: str) -> bytes:
     return "".join(events).encode()
 
 
+def _chunk(data: bytes) -> bytes:
+    """One piece of a chunked (HTTP/1.1) body."""
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
 @contextmanager
 def serve_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
+    """Serve `fake` over HTTP/1.1 with keep-alive, as the real API does: a client's pooled
+    connection outlives each request, so reusing one client across event loops fails here as
+    it would in production ("Event loop is closed")."""
     fake = fake or FakeOpenAI()
+    connections: set[Any] = set()
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            with lock:
+                connections.add(self.connection)
+                fake.connections += 1
+
+        def finish(self) -> None:
+            with lock:
+                connections.discard(self.connection)
+            with suppress(OSError):  # the client went away (a timed-out request)
+                super().finish()
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             status, payload = fake.handle(self.path, body)
             model = str(body.get("model"))
-            if "_chat" in payload and body.get("stream"):
-                data = _stream_events(payload["_chat"], model)
-                content_type = "text/event-stream"
-            else:
-                if "_chat" in payload:
-                    payload = _completion(payload["_chat"], model)
-                data = json.dumps(payload).encode()
-                content_type = "application/json"
+            try:
+                if "_chat" in payload and body.get("stream"):
+                    self._stream(status, _stream_events(payload["_chat"], model))
+                else:
+                    if "_chat" in payload:
+                        payload = _completion(payload["_chat"], model)
+                    self._json(status, payload)
+            except OSError:
+                self.close_connection = True  # the client gave up waiting (a hung model)
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _stream(self, status: int, events: bytes) -> None:
+            # Server-sent events in chunked transfer, one event per chunk, as the real API
+            # streams; the connection stays open for the next request.
+            self.send_response(status)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in events.split(b"\n\n"):
+                if event:
+                    self.wfile.write(_chunk(event + b"\n\n"))
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
 
         def log_message(self, *args: object) -> None:
             pass
@@ -145,4 +188,10 @@ def serve_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
         yield fake
     finally:
         server.shutdown()
+        # Idle keep-alive connections would hold their handler threads until the client
+        # closes them; end them with the server.
+        with lock:
+            for connection in list(connections):
+                with suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         server.server_close()

@@ -4,6 +4,7 @@ import asyncio
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.llm import CircuitBreaker, LLMClient
 from bot.messages import IncomingMessage, PartialText, Reply
 from bot.settings import load_settings
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
+from tests.heartbeat import longest_stall
 
 
 def _llm(base_url: str, **extra: object) -> LLMClient:
@@ -28,6 +30,19 @@ def _llm(base_url: str, **extra: object) -> LLMClient:
     )
 
 
+_LOOP: dict[str, asyncio.Runner] = {}
+
+
+@pytest.fixture(autouse=True)
+def one_event_loop() -> Iterator[None]:
+    """A test's questions share one event loop, as a server's do: an LLM client's pooled
+    connections belong to the loop that opened them."""
+    with asyncio.Runner() as runner:
+        _LOOP["test"] = runner
+        yield
+        del _LOOP["test"]
+
+
 def _ask(
     service: AnswerService, text: str, conversation: str | None = None
 ) -> tuple[list[Any], Reply]:
@@ -38,7 +53,7 @@ def _ask(
     async def collect() -> list[Any]:
         return [update async for update in service(message)]
 
-    updates = asyncio.run(collect())
+    updates = _LOOP["test"].run(collect())
     assert isinstance(updates[-1], Reply)
     return updates, updates[-1]
 
@@ -247,3 +262,38 @@ def test_injected_instructions_stay_inside_the_sources_block(
     assert "Ignore all previous instructions" in inside
     assert user.count("</sources>") == 1, "a source cannot close the block early"
     assert reply.citations[0].title == "Drone delivery pilot subsidy"
+
+
+def test_the_conversation_is_read_and_written_off_the_event_loop(sample_services) -> None:  # type: ignore[no-untyped-def]
+    from bot.conversations import ConversationStore
+    from knowledge.language import detect_language
+
+    slow = 0.5
+
+    class SlowStore(ConversationStore):
+        """A database under load: every read and write takes half a second."""
+
+        def last(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(slow)
+            return super().last(*args, **kwargs)
+
+        def add(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(slow)
+            return super().add(*args, **kwargs)
+
+    service = AnswerService(
+        sample_services,
+        conversations=SlowStore(sample_services.engine),
+        divisions=load_divisions(),
+    )
+    detect_language("研发用房")  # the detector's first use loads its models: not measured here
+    message = IncomingMessage("研发用房租金怎么减免？", "test", "u1", uuid.uuid4().hex)
+
+    async def answer() -> list[Any]:
+        return [update async for update in service(message)]
+
+    updates, stall = _LOOP["test"].run(longest_stall(answer()))
+    assert isinstance(updates[-1], Reply) and updates[-1].citations
+    assert stall < slow / 2, f"the loop stalled {stall:.2f} s"
+    history = service.conversations.last("test", message.conversation_id, 4)
+    assert [turn.speaker for turn in history] == ["user", "assistant"]

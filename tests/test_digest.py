@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import io
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from bot.settings import ConfigError, load_settings
 from knowledge.lead_seed import sample_leads
 from knowledge.lead_store import LeadStore
 from knowledge.sql import make_engine
-from tests.conftest import _OUR_PREFIXES, run_cli
+from tests.conftest import child_env, run_cli
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_8 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=SHANGHAI)
@@ -148,6 +147,38 @@ def test_a_run_posts_the_summary_once_and_a_re_run_of_the_period_does_not(
     next_week = asyncio.run(runner.run(MONDAY_8 + dt.timedelta(days=7)))
     assert next_week.status == "posted"
     assert len(read_posts(outbox)) == 2
+
+
+def test_two_digests_on_one_running_loop_both_carry_the_models_narrative(
+    engine: Engine, outbox: Path
+) -> None:
+    """One long-lived LLM client, two runs on the service's loop: the keep-alive connection of
+    the first must still serve the second (no loop of its own per build)."""
+    from bot.llm import LLMClient
+    from tests.fake_openai import FakeOpenAI, serve_fake_openai
+
+    written = "本期线索推进平稳，氢能项目最为活跃。"
+    with serve_fake_openai(FakeOpenAI(responder=lambda body: written)) as fake:
+        settings = load_settings(
+            OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="k", ZBRAIN_LLM_MODEL="m"
+        )
+        llm = LLMClient(settings)
+        runner = DigestRunner(
+            engine, FilePoster(outbox), CHANNEL, summary_digest(engine, "zh", llm=llm)
+        )
+
+        async def two_weeks() -> list[str]:
+            try:
+                first = await runner.run(MONDAY_8)
+                second = await runner.run(MONDAY_8 + dt.timedelta(days=7))
+            finally:
+                await llm.aclose()
+            return [first.status, second.status]
+
+        assert asyncio.run(two_weeks()) == ["posted", "posted"]
+    posts = read_posts(outbox)
+    assert len(posts) == 2 and all(written in str(p["text"]) for p in posts)
+    assert len(fake.chat_requests()) == 2 and fake.connections == 1
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -505,10 +536,9 @@ def test_serve_once_posts_the_digest_and_serve_stops_cleanly_on_sigterm(
     assert "already posted" in again.stdout
     assert len(read_posts(outbox)) == 1
 
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_PREFIXES)}
     server = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve"],
-        env={**full_env, **env},
+        env=child_env(env),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

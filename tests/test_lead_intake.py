@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -10,27 +13,45 @@ from bot.llm import LLMClient
 from bot.settings import load_settings
 from knowledge.leads import Lead
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
+from tests.heartbeat import longest_stall
 
 CONVERSATION = "telegram:4711"
 
 
 class Chat:
-    """A conversation with the intake, read like a transcript."""
+    """A conversation with the intake, read like a transcript. Every message of the test runs
+    on one event loop, as in a server."""
 
-    def __init__(self, intake: Intake, role: str = "staff", language: str = "en") -> None:
-        self.intake, self.role, self.language = intake, role, language
+    loops: list[asyncio.Runner] = []
+
+    def __init__(
+        self, intake: Intake, role: str = "staff", language: str = "en", user: str = "u1"
+    ) -> None:
+        self.intake, self.role, self.language, self.user = intake, role, language, user
         self.replies: list[str] = []
+        if not Chat.loops:
+            Chat.loops.append(asyncio.Runner())
 
     def say(self, text: str) -> str:
-        draft = self.intake.active(CONVERSATION)
+        return Chat.loops[0].run(self.said(text))
+
+    async def said(self, text: str) -> str:
+        draft = await self.intake.active(CONVERSATION, self.user)
         if draft is None:
             description = starts_intake(text)
             assert description is not None, f"not an intake trigger: {text}"
-            reply = asyncio.run(self.intake.start(CONVERSATION, "u1", self.language, description))
+            reply = await self.intake.start(CONVERSATION, self.user, self.language, description)
         else:
-            reply = asyncio.run(self.intake.handle(draft, text, self.role, "telegram:u1"))
+            reply = await self.intake.handle(draft, text, self.role, f"telegram:{self.user}")
         self.replies.append(reply.text)
         return reply.text
+
+
+@pytest.fixture(autouse=True)
+def one_loop_per_test() -> Iterator[None]:
+    yield
+    while Chat.loops:
+        Chat.loops.pop().close()
 
 
 @pytest.fixture
@@ -70,7 +91,11 @@ def test_a_bad_answer_is_asked_again_and_cancel_saves_nothing(services) -> None:
     assert 'could not use "Paris"' in retry and "Which overseas node" in retry
     assert "Which sectors" in chat.say("Tel Aviv")
     assert "cancelled" in chat.say("cancel").lower()
-    assert services.leads.count() == 0 and Intake(services).active(CONVERSATION) is None
+    assert services.leads.count() == 0 and _no_draft(services, "u1")
+
+
+def _no_draft(services, user: str) -> bool:  # type: ignore[no-untyped-def]
+    return asyncio.run(Intake(services).active(CONVERSATION, user)) is None
 
 
 def test_a_draft_survives_a_restart(services) -> None:  # type: ignore[no-untyped-def]
@@ -152,8 +177,10 @@ def test_with_an_llm_the_description_is_read_into_the_draft(services) -> None:  
         settings = load_settings(
             OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="k", ZBRAIN_LLM_MODEL="m"
         )
-        chat = Chat(Intake(services, llm=LLMClient(settings)))
+        llm = LLMClient(settings)
+        chat = Chat(Intake(services, llm=llm))
         first = chat.say("new lead: Negev Water (Beersheba) wants a pilot for drip irrigation")
+        Chat.loops[0].run(llm.aclose())
     assert "Contact person" in first  # everything else was in the description
     assert "drip irrigation" in fake.prompts_containing("JSON schema")[0]
     draft = chat.say("skip")
@@ -170,8 +197,10 @@ def test_when_the_llm_fails_the_guided_form_takes_over(services) -> None:  # typ
             ZBRAIN_LLM_MODEL="m",
             ZBRAIN_LLM_RETRIES=0,
         )
-        chat = Chat(Intake(services, llm=LLMClient(settings)), language="zh")
+        llm = LLMClient(settings)
+        chat = Chat(Intake(services, llm=llm), language="zh")
         assert "企业名称是" in chat.say("新线索：一家以色列农业科技公司想在郑州做示范")
+        Chat.loops[0].run(llm.aclose())
 
 
 def test_a_saved_lead_is_announced_to_its_division_channel(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -204,3 +233,77 @@ def test_an_unserved_channel_does_not_lose_the_lead(services) -> None:  # type: 
     while "Please check the draft" not in chat.replies[-1]:
         chat.say("skip")
     assert chat.say("yes").startswith("Saved as L-0001")
+
+
+def test_two_people_in_one_thread_each_have_their_own_draft(services) -> None:  # type: ignore[no-untyped-def]
+    intake = Intake(services)
+    anna, ben = Chat(intake, user="anna"), Chat(intake, user="ben")
+    assert "company's name" in anna.say("new lead")
+    # Ben's question is his own, not an answer to Anna's form.
+    assert _no_draft(services, "ben")
+    assert "company's name" in ben.say("new lead: an Israeli drip-irrigation start-up")
+    assert "Which overseas node" in anna.say("Isar Lab GmbH")
+    assert "Which overseas node" in ben.say("Negev Water Ltd")
+    assert "cancelled" in anna.say("cancel").lower()
+    assert _no_draft(services, "anna") and not _no_draft(services, "ben")
+    assert "Which sectors" in ben.say("Tel Aviv")
+    assert ben.intake.drafts.get(CONVERSATION, "ben").values["company"] == "Negev Water Ltd"
+
+
+def test_the_intake_never_blocks_the_event_loop(services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Draft SQL, the duplicate search and the save are slow here; the loop stays free."""
+    from knowledge.lead_drafts import DraftStore
+
+    services.leads.create(Lead(company="Isar Lab GmbH", node="munich"), "munich-node")
+    assert services.flush_indexing(timeout=120)
+    slow = 0.5
+
+    def slowed(function):  # type: ignore[no-untyped-def]
+        def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+            time.sleep(slow)
+            return function(*args, **kwargs)
+
+        return run
+
+    for name in ("get", "save", "drop"):
+        monkeypatch.setattr(DraftStore, name, slowed(getattr(DraftStore, name)))
+    for name in ("list", "create"):
+        monkeypatch.setattr(services.leads, name, slowed(getattr(services.leads, name)))
+    chat = Chat(Intake(services))
+
+    async def whole_intake() -> str:
+        await chat.said("new lead: a Munich maker of fuel cells for trucks, needs land")
+        await chat.said("H2 Motion GmbH")
+        while "Please check the draft" not in chat.replies[-1]:
+            await chat.said("skip")
+        return await chat.said("yes")
+
+    saved, stall = Chat.loops[0].run(longest_stall(whole_intake()))
+    assert saved.startswith("Saved as L-0002")
+    assert stall < slow / 2, f"the loop stalled {stall:.2f} s"
+
+
+def test_a_saved_lead_is_confirmed_before_it_is_indexed(services) -> None:  # type: ignore[no-untyped-def]
+    """The confirmation does not wait for re-indexing; after a flush the lead is found."""
+    indexing, release = threading.Event(), threading.Event()
+    index_leads = services.index_leads
+
+    def held(changed):  # type: ignore[no-untyped-def]
+        indexing.set()
+        assert release.wait(60), "the test never released the indexer"
+        return index_leads(changed)
+
+    services.index_leads = held
+    chat = Chat(Intake(services))
+    chat.say("new lead: hydrogen refuelling start-up from Munich")
+    chat.say("H2 Motion GmbH")
+    while "Please check the draft" not in chat.replies[-1]:
+        chat.say("skip")
+    assert chat.say("yes").startswith("Saved as L-0001")
+    assert indexing.wait(10)  # handed to the worker, which is still held
+    assert not services.flush_indexing(timeout=0.1)
+    assert not services.search("H2 Motion hydrogen", role="staff", k=3, kind="lead")
+    release.set()
+    assert services.flush_indexing(timeout=120)
+    hits = services.search("H2 Motion hydrogen", role="staff", k=3, kind="lead")
+    assert hits and hits[0].metadata["doc_id"] == "L-0001"

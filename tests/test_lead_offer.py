@@ -36,7 +36,7 @@ def _lead(services, lead_id: str = "L-0005") -> Lead:  # type: ignore[no-untyped
 
 
 def _sheet(services, lead: Lead, role: str = "staff", language: str = "zh", **kw: Any) -> Reply:  # type: ignore[no-untyped-def]
-    return offer_sheet(services, lead, role=role, language=language, today=TODAY, **kw)
+    return asyncio.run(offer_sheet(services, lead, role=role, language=language, today=TODAY, **kw))
 
 
 def _as_written(doc_id: str) -> str:
@@ -147,8 +147,8 @@ def test_sheet_speaks_the_askers_language(
 
 def test_only_policies_in_force_are_offered(sample_services) -> None:  # type: ignore[no-untyped-def]
     lead = Lead(company="Neckar Listing AG", node="munich", sectors=["agritech"], needs=["listing"])
-    then = offer_sheet(
-        sample_services, lead, role="staff", language="en", today=dt.date(2025, 6, 1)
+    then = asyncio.run(
+        offer_sheet(sample_services, lead, role="staff", language="en", today=dt.date(2025, 6, 1))
     )
     assert [c.title for c in then.citations] == [
         "郑州高新区支持企业上市挂牌奖励办法（2023—2025年）"

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from bot.leads import cli as leads_cli
 from bot.leads.chart import HEIGHT_PX, WIDTH_PX, summary_chart
 from bot.leads.digest import digest_text
-from bot.leads.narrative import narrative, numbers_in
+from bot.leads.narrative import Mode, narrate, numbers_in
 from bot.leads.reports import summary_reply
 from bot.leads.summary import RANKING_RATES_TO_CNY, LeadSummary, SummaryFilter, summarize
 from bot.llm import LLMClient
@@ -31,6 +31,13 @@ from knowledge.sql import make_engine
 from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
 from tests.lead_summary_data import TODAY, Clock, build_history, expected_summary
+
+
+def narrative(
+    summary: LeadSummary, language: str, llm: LLMClient | None = None
+) -> tuple[str, Mode]:
+    """The narrative for a one-shot caller (a fresh client per call, so one loop each)."""
+    return asyncio.run(narrate(summary, language, llm))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -31,6 +31,7 @@ def test_the_text_view_leaves_the_contact_out() -> None:
 def test_leads_are_searchable_by_staff_only_and_follow_each_change(services_factory) -> None:  # type: ignore[no-untyped-def]
     services = services_factory()
     lead = services.leads.create(LEAD, "munich-node")
+    assert services.flush_indexing(timeout=120)  # the text view is indexed in the background
     hits = services.search("Munich hydrogen leads", role="staff", k=3, kind="lead")
     assert hits and hits[0].metadata["doc_id"] == lead.id
     assert not any(
@@ -39,6 +40,7 @@ def test_leads_are_searchable_by_staff_only_and_follow_each_change(services_fact
     )
     assert all("Anna Weber" not in h.text for h in hits)
     services.leads.update(lead.id, {"stage": "negotiating"}, "zhou.mu")
+    assert services.flush_indexing(timeout=120)
     texts = [h.text for h in services.search("H2 Motion stage", role="staff", k=5, kind="lead")]
     assert any("negotiating" in t for t in texts)
     assert not any("qualified" in t for t in texts)

@@ -92,14 +92,14 @@ def match_hook(services: Services, llm: LLMClient | None, divisions: Sequence[Di
 
 
 def offer_hook(services: Services, llm: LLMClient | None) -> Hook:
-    from bot.leads.offer import lead_for_offer, offer_sheet_async
+    from bot.leads.offer import lead_for_offer, offer_sheet
 
     async def offer(lead_id: str, asker: Asker) -> Reply:
         # Only what may be forwarded to the company: its name, not the park's notes on it.
         lead = await asyncio.to_thread(
             lead_for_offer, services, lead_id, asker.role, actor=asker.actor
         )
-        return await offer_sheet_async(
+        return await offer_sheet(
             services, lead, role=asker.role, language=asker.language, llm=llm
         )
 

@@ -19,6 +19,7 @@ from bot import i18n
 from bot.leads.access import LeadAccess
 from bot.leads.offer import lead_for_offer, offer_sheet
 from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFilter, summarize
+from bot.messages import Reply
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.glossary import normalize
@@ -77,6 +78,18 @@ def open_services(quiet: bool = False) -> Services:
         with _progress("Loading samples") as update:
             services.ensure_samples(update)
     return services
+
+
+def _finish_indexing(services: Services) -> None:
+    """Wait for the background re-indexing of saved leads and stop its worker; a lead whose
+    re-indexing failed is saved all the same and named here."""
+    services.close()
+    failed = services.indexer.failed if "indexer" in services.__dict__ else []
+    if failed:
+        err.print(
+            f"[yellow]warning:[/] saved, but not yet searchable: {escape(', '.join(failed))} "
+            "(re-indexing failed; see the log; the next change to a lead retries)"
+        )
 
 
 def _canonical(services: Services, list_name: str, value: str | None) -> str | None:
@@ -244,6 +257,8 @@ def import_command(
             report = import_leads(services.leads, file, _actor(by), dry_run=dry_run)
         except SheetError as exc:
             raise _fail(str(exc)) from None
+        # The imported leads are searchable when the command returns.
+        _finish_indexing(services)
     out.print(
         _t(
             "cli.import.report_dry_run" if report.dry_run else "cli.import.report",
@@ -328,7 +343,7 @@ def match_command(
     from bot.divisions import load_divisions
     from bot.leads.labels import division_name
     from bot.leads.matching import rank_divisions, rationale
-    from bot.llm import make_llm
+    from bot.llm import open_llm
 
     with _user_errors():
         _check_language(lang)
@@ -339,11 +354,17 @@ def match_command(
         if not ranked:
             raise LeadError("no divisions are configured (divisions.yaml)")
         best = ranked[0]
-        sentence = asyncio.run(rationale(make_llm(services.settings), lead, best, lang))
+
+        async def explain() -> str:
+            async with open_llm(services.settings) as llm:
+                return await rationale(llm, lead, best, lang)
+
+        sentence = asyncio.run(explain())
         reasons = [r.as_json() for r in best.reasons]
         if sentence:
             reasons.append({"code": "llm", "items": sentence, "points": 0})
         services.leads.set_suggestion(lead.id, best.division.key, round(best.score, 3), reasons)
+        _finish_indexing(services)
     if as_json:
         typer.echo(
             json.dumps(
@@ -513,10 +534,12 @@ def summary_command(
 ) -> None:
     """Lead figures for managers: counts by stage, node, sector and division; new, advanced
     and stalled leads; the largest; those awaiting a division; a short narrative."""
+    import asyncio
+
     from bot.cli import _user_errors
     from bot.leads.chart import summary_chart
-    from bot.leads.narrative import narrative
-    from bot.llm import make_llm
+    from bot.leads.narrative import narrate
+    from bot.llm import open_llm
 
     with _user_errors():
         levels = LeadAccess(role).require_figures()
@@ -544,7 +567,12 @@ def summary_command(
             stage=stage_key,
         )
         summary = summarize(services.engine, where)
-        text, mode = narrative(summary, lang, make_llm(services.settings))
+
+        async def write() -> tuple[str, str]:
+            async with open_llm(services.settings) as llm:
+                return await narrate(summary, lang, llm)
+
+        text, mode = asyncio.run(write())
         if chart is not None:
             chart.write_bytes(summary_chart(summary, lang))
     if as_json:
@@ -577,21 +605,24 @@ def offer_command(
 ) -> None:
     """The current park policies that fit a lead's sectors and needs, with figures and
     sources: what the park can offer the project."""
+    import asyncio
+
     from adapters.terminal import citation_lines
     from bot.cli import _user_errors
-    from bot.llm import make_llm
+    from bot.llm import open_llm
 
     with _user_errors():
         _check_language(lang)
         services = open_services(quiet=as_json)
         lead = lead_for_offer(services, lead_id, role, actor=_actor(by))
-        reply = offer_sheet(
-            services,
-            lead,
-            role=role,
-            language=lang or lead.language,
-            llm=make_llm(services.settings),
-        )
+
+        async def sheet() -> Reply:
+            async with open_llm(services.settings) as llm:
+                return await offer_sheet(
+                    services, lead, role=role, language=lang or lead.language, llm=llm
+                )
+
+        reply = asyncio.run(sheet())
     if as_json:
         data = {
             "lead": lead.id,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,7 +52,8 @@ STOP_GRACE_SECONDS = 30.0
 ERROR_CHARS = 500
 
 Status = Literal["posted", "already-posted", "in-progress", "failed", "gave-up"]
-Build = Callable[[dt.date], Reply]
+# Builds the digest for a day, on the service's own event loop (blocking work in threads).
+Build = Callable[[dt.date], Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class DigestRunner:
             return claimed
         row_id, attempt = claimed
         try:
-            reply = await asyncio.to_thread(self.build, fire_time.date())
+            reply = await self.build(fire_time.date())
             message_id = await self.poster.post(self.channel, reply)
         except asyncio.CancelledError:
             # Shutting down mid-post: leave the period to a retry rather than "running" until
@@ -526,13 +527,14 @@ def summary_digest(
 
     chosen = where or SummaryFilter(period="week")
 
-    def build(today: dt.date) -> Reply:
-        summary = summarize(engine, chosen, today)
-        # Runs in a worker thread (see DigestRunner.run), so it may have a loop of its own.
-        chat = asyncio.run(summary_reply(engine, chosen, language, today, llm, role="manager"))
+    async def build(today: dt.date) -> Reply:
+        # On the loop that owns the LLM client: its pooled connections belong to that loop.
+        summary = await asyncio.to_thread(summarize, engine, chosen, today)
+        chat = await summary_reply(engine, chosen, language, today, llm, role="manager")
         narrative = chat.text.split("\n\n", 1)[0]
+        figures = await asyncio.to_thread(digest_text, summary, language)
         return Reply(
-            text=f"{digest_text(summary, language)}\n\n{narrative}",
+            text=f"{figures}\n\n{narrative}",
             files=chat.files,
             mode=chat.mode,
             language=language,

@@ -4,11 +4,16 @@ With an LLM the description is read into a draft by structured extraction (a JSO
 without one, the glossary picks out what it can (node, sectors, needs) and a short guided form
 asks for the rest, one question at a time. The draft is shown back for confirmation; before
 saving, a lead with a very similar company name (rapidfuzz) or description (embedding) is
-offered: add to it, or create a new one. Drafts live in SQL, so a restart loses nothing.
+offered: add to it, or create a new one. Drafts live in SQL, so a restart loses nothing, and
+belong to the person who started them, not to everyone in the thread.
+
+Everything that blocks (draft SQL, duplicate search, embedding, the lead save) runs in a worker
+thread: one person's intake must not stall everyone else's answers on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -91,8 +96,17 @@ class Intake:
     def glossary(self) -> Glossary:
         return self.services.glossary
 
-    def active(self, conversation: str) -> Draft | None:
-        return self.drafts.get(conversation)
+    async def active(self, conversation: str, user_id: str) -> Draft | None:
+        """The draft this person has open in this conversation (another person's draft in the
+        same group chat is theirs alone)."""
+
+        def look_up() -> Draft | None:
+            # The glossary's first use in a process reads and compiles it (most of a second):
+            # here, off the loop, before any step of the form needs it.
+            _ = self.glossary
+            return self.drafts.get(conversation, user_id)
+
+        return await asyncio.to_thread(look_up)
 
     # ------------------------------------------------------------------ entry points
     async def start(
@@ -101,14 +115,14 @@ class Intake:
         draft = Draft(conversation, user_id, language)
         if description:
             draft.values["summary"] = description
-            draft.values.update(self._from_glossary(description))
+            draft.values.update(await asyncio.to_thread(self._from_glossary, description))
             draft.values.update(await self._extract(description))
-        return self._next(draft)
+        return await self._next(draft)
 
     async def handle(self, draft: Draft, text: str, role: str, actor: str) -> Reply:
         answer = text.strip()
         if _word(answer) in NO and draft.step != "duplicate":
-            self.drafts.drop(draft.conversation)
+            await self._drop(draft)
             return Reply(say("cancelled", draft.language), language=draft.language)
         if draft.step == "confirm":
             if _word(answer) not in YES:
@@ -117,7 +131,7 @@ class Intake:
         if draft.step == "duplicate":
             word = _word(answer)
             if word in ADD or (draft.duplicate_of and draft.duplicate_of.lower() in word):
-                return self._merge(draft, actor)
+                return await self._merge(draft, actor)
             if word in NEW:
                 return await self._create(draft, actor)
             return Reply(say("add_or_new", draft.language), language=draft.language)
@@ -130,17 +144,23 @@ class Intake:
                 + self._question(draft),
                 language=draft.language,
             )
-        return self._next(draft)
+        return await self._next(draft)
+
+    async def _save(self, draft: Draft) -> None:
+        await asyncio.to_thread(self.drafts.save, draft)
+
+    async def _drop(self, draft: Draft) -> None:
+        await asyncio.to_thread(self.drafts.drop, draft.conversation, draft.user_id)
 
     # ------------------------------------------------------------------ the form
-    def _next(self, draft: Draft) -> Reply:
+    async def _next(self, draft: Draft) -> Reply:
         for step in STEPS:
             if step not in draft.values:
                 draft.step = step
-                self.drafts.save(draft)
+                await self._save(draft)
                 return Reply(self._question(draft), language=draft.language)
         draft.step = "confirm"
-        self.drafts.save(draft)
+        await self._save(draft)
         return self._show(draft)
 
     def _question(self, draft: Draft) -> str:
@@ -264,7 +284,7 @@ class Intake:
     # ------------------------------------------------------------------ saving
     async def _save_or_ask_duplicate(self, draft: Draft, role: str, actor: str) -> Reply:
         lead = self._lead(draft, actor)
-        twin = self._duplicate(lead)
+        twin = await asyncio.to_thread(self._duplicate, lead)
         if twin is None:
             return await self._create(draft, actor)
         if not LeadAccess(role, actor).may_read(twin):
@@ -274,7 +294,7 @@ class Intake:
             )
             return await self._create(draft, actor)
         draft.step, draft.duplicate_of = "duplicate", twin.id
-        self.drafts.save(draft)
+        await self._save(draft)
         language = draft.language
         return Reply(
             say("duplicate", language, lead=twin.id, company=twin.company),
@@ -305,8 +325,9 @@ class Intake:
         return existing[index] if float(similarity[index]) >= DESCRIPTION_SIMILARITY else None
 
     async def _create(self, draft: Draft, actor: str) -> Reply:
-        lead = self.services.leads.create(self._lead(draft, actor), actor)
-        self.drafts.drop(draft.conversation)
+        # The save returns once the lead is stored; its re-indexing runs in the background.
+        lead = await asyncio.to_thread(self.services.leads.create, self._lead(draft, actor), actor)
+        await self._drop(draft)
         if self.announce is not None:
             try:
                 await self.announce(lead)
@@ -314,7 +335,8 @@ class Intake:
                 log.exception("announcing %s failed", lead.id)
         from bot.divisions import load_divisions
 
-        names = {d.key: d.name(draft.language) for d in load_divisions()}
+        divisions = await asyncio.to_thread(load_divisions)
+        names = {d.key: d.name(draft.language) for d in divisions}
         division = names.get(lead.suggested_division or "", lead.suggested_division or "—")
         score = f"{lead.suggested_score:.2f}" if lead.suggested_score is not None else "—"
         return Reply(
@@ -322,7 +344,13 @@ class Intake:
             language=draft.language,
         )
 
-    def _merge(self, draft: Draft, actor: str) -> Reply:
+    async def _merge(self, draft: Draft, actor: str) -> Reply:
+        lead_id = await asyncio.to_thread(self._merge_into, draft, actor)
+        await self._drop(draft)
+        return Reply(say("merged", draft.language, lead=lead_id), language=draft.language)
+
+    def _merge_into(self, draft: Draft, actor: str) -> str:
+        """Add the draft to the lead it duplicates; the lead's id (SQL: runs in a thread)."""
         assert draft.duplicate_of is not None
         current = self.services.leads.require(draft.duplicate_of)
         incoming = self._lead(draft, actor)
@@ -347,8 +375,7 @@ class Intake:
             changes["summary"] = f"{current.summary}\n\n{incoming.summary}".strip()
         if changes:
             self.services.leads.update(current.id, changes, actor)
-        self.drafts.drop(draft.conversation)
-        return Reply(say("merged", draft.language, lead=current.id), language=draft.language)
+        return current.id
 
     # ------------------------------------------------------------------ reading the text
     def _from_glossary(self, description: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ plainly. Managers act on these numbers, so a wrong number is worse than a plain 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -171,10 +170,3 @@ async def narrate(
         )
         return template_text(summary, language), "template"
     return written, "llm"
-
-
-def narrative(
-    summary: LeadSummary, language: str, llm: LLMClient | None = None
-) -> tuple[str, Mode]:
-    """`narrate` for callers without an event loop (the command line)."""
-    return asyncio.run(narrate(summary, language, llm))

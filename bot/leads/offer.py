@@ -538,7 +538,7 @@ def lead_for_offer(services: Services, lead_id: str, role: str, actor: str = "")
     return forwardable(LeadAccess(role, actor).require(services, lead_id))
 
 
-async def offer_sheet_async(
+async def offer_sheet(
     services: Services,
     lead: Lead,
     *,
@@ -547,7 +547,9 @@ async def offer_sheet_async(
     llm: LLMClient | None = None,
     today: dt.date | None = None,
 ) -> Reply:
-    """`offer_sheet` for callers inside an event loop (the chat assistant)."""
+    """The offer sheet for the lead in the asker's language, from the policies the role may
+    read. Only the company's name, sectors and needs are used (see `forwardable`): the sheet
+    says nothing else about the lead."""
     language = i18n.supported(language)
     glossary = services.glossary
     lead = forwardable(lead)
@@ -587,23 +589,6 @@ async def offer_sheet_async(
     return Reply(text=text, citations=citations, mode=mode, language=language)  # type: ignore[arg-type]
 
 
-def offer_sheet(
-    services: Services,
-    lead: Lead,
-    *,
-    role: str,
-    language: str,
-    llm: LLMClient | None = None,
-    today: dt.date | None = None,
-) -> Reply:
-    """The offer sheet for the lead in the asker's language, from the policies the role may
-    read. Only the company's name, sectors and needs are used (see `forwardable`): the sheet
-    says nothing else about the lead."""
-    return asyncio.run(
-        offer_sheet_async(services, lead, role=role, language=language, llm=llm, today=today)
-    )
-
-
 OfferHook = Callable[..., Awaitable[Reply]]  # (lead id, role, language, actor="") -> Reply
 
 
@@ -614,6 +599,6 @@ def chat_offer(services: Services, llm: LLMClient | None = None) -> OfferHook:
 
     async def offer(lead_id: str, role: str, language: str, actor: str = "") -> Reply:
         lead = await asyncio.to_thread(lead_for_offer, services, lead_id, role, actor)
-        return await offer_sheet_async(services, lead, role=role, language=language, llm=llm)
+        return await offer_sheet(services, lead, role=role, language=language, llm=llm)
 
     return offer
