@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import prompts
@@ -98,15 +99,14 @@ class AnswerService:
             self.conversations.last, platform, conversation_id, self.services.settings.history_turns
         )
         hits: list[Hit] = trace if trace is not None else []
-        async for update in self._answer(question, language, role, history, hits):
-            if isinstance(update, Reply):
-                # Before the final yield: an adapter may stop reading once it has the Reply.
-                await asyncio.to_thread(
-                    self._remember, platform, conversation_id, user_id, question, update.text
-                )
+        async with aclosing(self._answer(question, language, role, history, hits)) as updates:
+            async for update in updates:
+                if isinstance(update, Reply):
+                    # Before the final yield: an adapter may stop reading once it has the Reply.
+                    await asyncio.to_thread(
+                        self._remember, platform, conversation_id, user_id, question, update.text
+                    )
                 yield update
-                return
-            yield update
 
     def _remember(
         self, platform: str, conversation_id: str, user_id: str, question: str, answer: str

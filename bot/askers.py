@@ -15,10 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from knowledge.identities import Identity, IdentityRegistry
-
 from bot import i18n
 from bot.messages import IncomingMessage
+from knowledge.identities import Identity, IdentityRegistry
 from knowledge.language import detect_language
 
 ROLE_RANK = {"guest": 0, "partner": 1, "staff": 2, "manager": 3, "admin": 4}
@@ -76,8 +75,11 @@ class AskerResolver:
         return i18n.supported(message.locale)
 
     async def resolve(self, message: IncomingMessage) -> Asker:
-        identity = await asyncio.to_thread(
-            self.registry.resolve,
+        # In a thread: SQL, and the language detector's model loads on first use.
+        return await asyncio.to_thread(self._resolve, message)
+
+    def _resolve(self, message: IncomingMessage) -> Asker:
+        identity = self.registry.resolve(
             message.platform,
             message.user_id,
             default_role=self.default_role(message),

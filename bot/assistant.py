@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from bot import i18n
@@ -115,15 +116,19 @@ class Assistant:
     ) -> AsyncIterator[ReplyUpdate]:
         started = time.perf_counter()
         asker = await self.askers.resolve(message)
+        asker = await self._language_of_pressed_reply(message, asker)
         language[0] = asker.language
         record = _Exchange(question=message.text.strip())
         try:
-            async for update in self._dispatch(message, asker, record):
-                if isinstance(update, Reply):
-                    await self._record(message, asker, record, update, started)
+            answered = False
+            async with aclosing(self._dispatch(message, asker, record)) as updates:
+                async for update in updates:
+                    if answered:
+                        continue  # read to the end: see bot.boundary
+                    if isinstance(update, Reply):
+                        await self._record(message, asker, record, update, started)
+                        answered = True
                     yield update
-                    return
-                yield update
         except Exception:
             reply = failure_reply(asker.language)
             log.exception(
@@ -135,6 +140,19 @@ class Assistant:
             )
             await self._record(message, asker, record, reply, started)
             yield reply
+
+    async def _language_of_pressed_reply(self, message: IncomingMessage, asker: Asker) -> Asker:
+        """A button carries no text to read a language from: answer in the language of the
+        reply it was shown under, unless the person chose one."""
+        action = message.action
+        if action is None or not action.reply_id or message.text.strip():
+            return asker
+        if asker.identity.language or self.askers.language_override:
+            return asker
+        exchange = await asyncio.to_thread(self.audit.exchange, action.reply_id)
+        if exchange is None or not exchange.language:
+            return asker
+        return dataclasses.replace(asker, language=i18n.supported(exchange.language))
 
     async def _record(
         self,
@@ -173,6 +191,7 @@ class Assistant:
             mode=mode,
             latency_ms=round((time.perf_counter() - started) * 1000),
             error_reference=reply.id if reply.error else None,
+            language=reply.language,
         )
         try:
             await asyncio.to_thread(self.audit.record, exchange)
@@ -189,7 +208,10 @@ class Assistant:
                 return command_intent(
                     action.id, action.value, self.services.glossary, self.division_names
                 )
-        return recognize(message.text, self.services.glossary, self.division_names)
+        # In a thread: jieba's segmenter and the glossary load on first use (about a second).
+        return await asyncio.to_thread(
+            recognize, message.text, self.services.glossary, self.division_names
+        )
 
     async def _dispatch(
         self, message: IncomingMessage, asker: Asker, record: _Exchange

@@ -9,7 +9,8 @@ screenshot leads straight to the cause.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 
 from bot.messages import IncomingMessage, Reply, ReplyUpdate
 from bot.streaming import failure_reply
@@ -18,18 +19,23 @@ log = logging.getLogger(__name__)
 
 
 async def guarded(
-    updates: AsyncIterator[ReplyUpdate],
+    updates: AsyncGenerator[ReplyUpdate, None],
     message: IncomingMessage,
     language: Callable[[], str],
 ) -> AsyncIterator[ReplyUpdate]:
     """`updates`, ending in exactly one Reply; a failure becomes the error Reply.
 
     `language` is asked only on failure: the language the exchange had reached by then."""
+    answered = False
     try:
-        async for update in updates:
-            yield update
-            if isinstance(update, Reply):
-                return
+        async with aclosing(updates):
+            # Read to the end even after the Reply: an abandoned generator is finalized later,
+            # on whatever loop is still running, instead of here.
+            async for update in updates:
+                if answered:
+                    continue
+                yield update
+                answered = isinstance(update, Reply)
     except Exception:
         reply = failure_reply(language())
         log.exception(
@@ -38,7 +44,10 @@ async def guarded(
             message.platform,
             message.conversation_id,
         )
-        yield reply
+        if not answered:
+            yield reply
+        return
+    if answered:
         return
     reply = failure_reply(language())
     log.error("reference %s: the handler ended without a reply", reply.id)

@@ -70,8 +70,7 @@ async def deliver(
         async for update in updates:
             if isinstance(update, Reply):
                 final.append(update)
-                break
-            if isinstance(update, PartialText):
+            elif isinstance(update, PartialText) and not final:
                 stats.partials += 1
                 latest[:] = [update.text]
                 changed.set()

@@ -56,6 +56,8 @@ exchanges = Table(
     Column("mode", String(16), nullable=False),  # llm | extractive | abstained | refused | error
     Column("latency_ms", Integer, nullable=False),
     Column("error_reference", String(64), nullable=True),
+    # The reply's language, so a button pressed under it is answered in the same one.
+    Column("language", String(8), nullable=False, server_default=""),
     Index("ix_exchanges_at", "at"),
     Index("ix_exchanges_user", "user_id"),
 )
@@ -90,6 +92,7 @@ CSV_COLUMNS = (
     "doc_ids",
     "visibilities",
     "error_reference",
+    "language",
     "thumbs_up",
     "thumbs_down",
     "comments",
@@ -153,6 +156,7 @@ class Exchange:
     mode: str
     latency_ms: int
     error_reference: str | None = None
+    language: str = ""
     up: int = 0
     down: int = 0
 
@@ -186,6 +190,7 @@ class AuditLog:
             "mode": exchange.mode,
             "latency_ms": int(exchange.latency_ms),
             "error_reference": exchange.error_reference,
+            "language": exchange.language,
         }
         try:
             with self.engine.begin() as conn:
@@ -286,6 +291,7 @@ class AuditLog:
                     ";".join(e.doc_ids),
                     ";".join(e.visibilities),
                     e.error_reference or "",
+                    e.language,
                     e.up,
                     e.down,
                     " | ".join(comments.get(e.reply_id, ())),
@@ -373,6 +379,7 @@ def _exchange(row: Any) -> Exchange:
         mode=row.mode,
         latency_ms=row.latency_ms,
         error_reference=row.error_reference,
+        language=row.language,
     )
 
 

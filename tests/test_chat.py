@@ -83,7 +83,7 @@ def test_a_partner_joins_with_an_invite_and_a_revoked_partner_is_a_guest_again(
     assert "Partner des Knotens München" in welcome.text
     user = chat.user("guest")
     assert services.identities.get("test", user).role == "partner"  # type: ignore[union-attr]
-    chat.push(action=Action("redeem", value=invite.code), as_="guest", locale="de")
+    chat.push(action=Action("redeem", value=invite.code), as_="guest:other", locale="de")
     assert "bereits verwendet" in chat.pop().text
     services.identities.revoke("test", user, by="test")
     again = chat.ask("Welche Förderung gibt es für Wasserstofftankstellen?", as_="guest")

@@ -27,7 +27,8 @@ class Transcript:
         self._users: dict[str, str] = {}
 
     def user(self, who: str) -> str:
-        """The platform user id for "guest", "staff", "partner:munich", … (granted once)."""
+        """The platform user id for "guest", "staff", "partner:munich", … (granted once);
+        "guest:other" is a second guest."""
         if who not in self._users:
             user_id = f"{who.replace(':', '-')}-{uuid.uuid4().hex[:6]}"
             role, _, node = who.partition(":")

@@ -26,7 +26,9 @@ def card_text(lead: Lead, language: str) -> str:
         return i18n.text(f"lead.card.{key}", language, **values)
 
     node = name("nodes", lead.node, language)
-    lines = [f"{lead.id} · {lead.display_title()} ({node})"]
+    lines = [f"{lead.id} · {lead.company} ({node})"]
+    if lead.title:
+        lines.append(lead.title)
     lines.append(f"{t('stage')}: {name('stages', lead.stage, language)}")
     if lead.sectors:
         sectors = i18n.list_of([name("sectors", s, language) for s in lead.sectors], language)
@@ -99,8 +101,6 @@ def offer_hook(services: Services, llm: LLMClient | None) -> Hook:
         lead = await asyncio.to_thread(
             lead_for_offer, services, lead_id, asker.role, actor=asker.actor
         )
-        return await offer_sheet(
-            services, lead, role=asker.role, language=asker.language, llm=llm
-        )
+        return await offer_sheet(services, lead, role=asker.role, language=asker.language, llm=llm)
 
     return offer

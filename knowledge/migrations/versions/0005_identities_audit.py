@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("latency_ms", sa.Integer(), nullable=False),
         sa.Column("error_reference", sa.String(length=64), nullable=True),
+        sa.Column("language", sa.String(length=8), server_default="", nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reply_id"),
     )
