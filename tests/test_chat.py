@@ -181,8 +181,12 @@ def _partner_lead(services, actor: str) -> Lead:  # type: ignore[no-untyped-def]
     return services.leads.create(lead, actor)
 
 
-def test_every_lead_path_follows_the_one_access_rule_for_every_role(chat: Transcript) -> None:
-    services = chat.runtime.services
+def test_every_lead_path_follows_the_one_access_rule_for_every_role(services_factory) -> None:  # type: ignore[no-untyped-def]
+    # A data dir of its own (the session's embedding cache makes it cheap): this test saves a
+    # lead, which the shared sample index must not gain.
+    services = services_factory("own-leads")
+    services.ensure_samples()
+    chat = Transcript(build_runtime(services=services))
     own = _partner_lead(services, f"test:{chat.user('partner:munich')}")
     restricted = next(lead for lead in services.leads.list() if lead.visibility == "restricted")
     internal = next(lead for lead in services.leads.list() if lead.visibility == "internal")
@@ -221,3 +225,4 @@ def test_every_lead_path_follows_the_one_access_rule_for_every_role(chat: Transc
 
     assert "only the leads" in chat.ask(f"match {internal.id}", as_="partner:munich").text
     assert "Division" in chat.ask(f"match {internal.id}", as_="staff").text
+    chat.close()

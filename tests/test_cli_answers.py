@@ -12,10 +12,14 @@ def test_ask_json(sample_services, cli_env) -> None:  # type: ignore[no-untyped-
     result = run_cli("ask", "顶尖人才安家补贴多少钱？", "--as", "guest", "--json", env=cli_env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"answer", "language", "mode", "abstained", "citations"}
+    assert set(data) == {"answer", "language", "mode", "abstained", "reply_id", "citations"}
+    assert data["reply_id"].startswith("R-")
     assert data["language"] == "zh" and data["mode"] == "extractive" and not data["abstained"]
     assert data["citations"][0]["number"] == 1
-    assert {"title", "kind", "date", "source", "visibility"} <= set(data["citations"][0])
+    assert {"title", "kind", "date", "url", "visibility"} <= set(data["citations"][0])
+    # The samples have no public links: no citation shows where the file lies on the server.
+    assert all(c["url"] is None for c in data["citations"])
+    assert "/" not in data["answer"].split("\n")[0]
 
 
 def test_ask_lang_option_overrides_detection_and_is_checked(sample_services, cli_env) -> None:  # type: ignore[no-untyped-def]

@@ -252,7 +252,9 @@ def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> No
     assert refused.returncode == 2 and "only managers" in refused.stderr
 
     # In Chinese, the sheet's labels are Chinese down to the kind of each source.
-    sheet = run_cli("leads", "offer", "L-0005", "--as", "partner", "--lang", "zh", env=env)
+    sheet = run_cli(
+        "leads", "offer", "L-0005", "--as", "partner", "--by", submitter, "--lang", "zh", env=env
+    )  # fmt: skip
     assert sheet.returncode == 0, sheet.stderr
     sources = sheet.stdout.split("\n来源\n")[1]
     assert "（政策" in sources or "(政策" in sources
