@@ -127,8 +127,12 @@ class AnswerService:
             )
             return
         settings = self.services.settings
-        passages = select_passages(
-            retrieval.hits, self.services.embedder.count_tokens, settings.context_tokens
+        # In a thread: the tokenizer waits for the model, which another question may be using.
+        passages = await asyncio.to_thread(
+            select_passages,
+            retrieval.hits,
+            self.services.embedder.count_tokens,
+            settings.context_tokens,
         )
         if self._llm_ready():
             try:

@@ -592,6 +592,10 @@ def serve(
             if outcome.status in ("failed", "gave-up"):
                 raise typer.Exit(1)
             return
+        if adapters:
+            # Chat users wait on this loop: index writes go to a child (bot/index_worker.py).
+            services.index_in_child = True
+            runtime.warm_up()
         running = [*adapters, *([schedule] if schedule else [])]
         running.append(audit_retention(settings, services.engine))
 

@@ -70,6 +70,27 @@ class Runtime:
             self._assistant = build_assistant(self)
         return self._assistant
 
+    def warm_up(self) -> None:
+        """Load what the first questions would otherwise load mid-conversation: the model,
+        the search indexes, the language detector's models, jieba, the glossary and the
+        catalogue. Loading them in a worker thread still stalls the event loop (their loaders
+        hold the GIL for seconds), so a server does it once, before it takes messages."""
+        from bot import i18n
+        from knowledge.language import detect_language
+        from retrieval.tokenize import jieba_segmenter
+
+        for language in i18n.LANGUAGES:
+            i18n.text("core.help", language)
+        for sample in ("Förderung für Wasserstoff", "aides pour les projets", "subsidy"):
+            detect_language(sample)
+        jieba_segmenter()
+        _ = self.services.glossary
+        self.services.search("研发用房租金减免", role="guest", k=1)
+        self.services.embedder.count_tokens("warm")
+        if self.services.index_in_child:
+            self.services.indexer  # noqa: B018 - creates the child indexer
+            self.services._child_indexer.start()
+
     async def aclose(self) -> None:
         """Close clients on the loop that used them, and let background indexing finish."""
         if self.llm is not None:

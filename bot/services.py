@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     settings: Settings = field(default_factory=load_settings)
+    # A server re-indexes saved leads in a child process (see bot/index_worker.py).
+    index_in_child: bool = False
 
     @cached_property
     def engine(self) -> Engine:
@@ -101,6 +103,11 @@ class Services:
 
     @cached_property
     def indexer(self) -> LeadIndexer:
+        if self.index_in_child:
+            from bot.index_worker import ChildIndexer
+
+            self._child_indexer = ChildIndexer(self.settings)
+            return LeadIndexer(lambda lead_id: self.leads.get(lead_id), self._child_indexer)
         # Late-bound, so a test can hold up `index_leads` to see a save return first.
         return LeadIndexer(
             lambda lead_id: self.leads.get(lead_id), lambda changed: self.index_leads(changed)
@@ -126,6 +133,9 @@ class Services:
                 "shutting down with leads not re-indexed: %s",
                 ", ".join(self.indexer.failed) or "still indexing",
             )
+        child = self.__dict__.get("_child_indexer")
+        if child is not None:
+            child.close()
 
     def ingestor(self) -> Ingestor:
         return Ingestor(self.index, self.embedder, [self.calibration, self.lexical, self.vectors])
