@@ -338,6 +338,7 @@ def _exchange_json(e: Exchange) -> dict[str, Any]:
         "doc_ids": list(e.doc_ids),
         "visibilities": list(e.visibilities),
         "error_reference": e.error_reference,
+        "language": e.language,
         "thumbs_up": e.up,
         "thumbs_down": e.down,
     }

@@ -20,6 +20,12 @@ def test_ask_json(sample_services, cli_env) -> None:  # type: ignore[no-untyped-
     # The samples have no public links: no citation shows where the file lies on the server.
     assert all(c["url"] is None for c in data["citations"])
     assert "/" not in data["answer"].split("\n")[0]
+    # The terminal's exchanges are recorded like any platform's.
+    audit = run_cli("audit", "--json", env=cli_env)
+    assert audit.returncode == 0, audit.stderr
+    [recorded] = [e for e in json.loads(audit.stdout) if e["reply_id"] == data["reply_id"]]
+    assert recorded["user"].startswith("cli:") and recorded["role"] == "guest"
+    assert recorded["question"] == "顶尖人才安家补贴多少钱？" and recorded["doc_ids"]
 
 
 def test_ask_lang_option_overrides_detection_and_is_checked(sample_services, cli_env) -> None:  # type: ignore[no-untyped-def]
