@@ -62,6 +62,8 @@ class _Exchange:
     intent: str = "ask"
     hits: list[Hit] = field(default_factory=list)
     question: str = ""
+    # An intake reply that shows the draft's contact person is not copied into the log.
+    withhold_answer: bool = False
 
 
 def _feedback_actions(reply: Reply) -> tuple[Action, ...]:
@@ -187,7 +189,7 @@ class Assistant:
             question=record.question,
             doc_ids=doc_ids,
             visibilities=tuple(visibility.get(d, "") for d in doc_ids),
-            answer=reply.text,
+            answer="[draft with contact withheld]" if record.withhold_answer else reply.text,
             mode=mode,
             latency_ms=round((time.perf_counter() - started) * 1000),
             error_reference=reply.id if reply.error else None,
@@ -240,6 +242,9 @@ class Assistant:
             record.intent = "intake"
             if draft.step == "contact":
                 record.question = "[contact withheld]"
+            record.withhold_answer = draft.step == "contact" or any(
+                draft.values.get("contact") or ()
+            )
             if (wait := self._limited(message, asker, "intake")) is not None:
                 yield wait
                 return

@@ -226,3 +226,25 @@ def test_every_lead_path_follows_the_one_access_rule_for_every_role(services_fac
     assert "only the leads" in chat.ask(f"match {internal.id}", as_="partner:munich").text
     assert "Division" in chat.ask(f"match {internal.id}", as_="staff").text
     chat.close()
+
+
+def test_the_audit_log_keeps_no_contact_person_from_an_intake(chat: Transcript) -> None:
+    thread = "intake-contact"
+    chat.ask("new lead", as_="partner:munich", conversation=thread)
+    chat.ask("Alpenglas Sensorik GmbH", as_="partner:munich", conversation=thread)
+    reply = chat.ask("Munich", as_="partner:munich", conversation=thread)
+    for _ in range(6):
+        if "Contact" in reply.text:
+            break
+        reply = chat.ask("skip", as_="partner:munich", conversation=thread)
+    assert "Contact" in reply.text
+    draft = chat.ask(
+        "Hans Meier, hans.meier@example.com, +49 89 1234567",
+        as_="partner:munich",
+        conversation=thread,
+    )
+    assert "Hans Meier" in draft.text, "the person sees their draft"
+    logged = chat.runtime.services.audit.query(user=f"test:{chat.user('partner:munich')}")
+    assert logged and not any("Hans Meier" in e.question + e.answer for e in logged)
+    assert not any("hans.meier@" in e.question + e.answer for e in logged)
+    chat.ask("cancel", as_="partner:munich", conversation=thread)
