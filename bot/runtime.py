@@ -95,9 +95,7 @@ class Runtime:
         """Close clients on the loop that used them, and let background indexing finish."""
         if self.llm is not None:
             await self.llm.aclose()
-        close = getattr(self.services, "close", None)
-        if close is not None:
-            await asyncio.to_thread(close)
+        await asyncio.to_thread(self.services.close)
 
 
 def build_runtime(
