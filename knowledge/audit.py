@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from knowledge.sql import metadata
+from knowledge.sql import metadata, utcnow
 
 exchanges = Table(
     "exchanges",
@@ -126,10 +126,6 @@ def redact(text: str) -> str:
 def _phone(match: re.Match[str]) -> str:
     digits = sum(char.isdigit() for char in match.group(0))
     return PHONE_MARK if 7 <= digits <= 15 else match.group(0)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

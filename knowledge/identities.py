@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from knowledge.glossary import LANGUAGES, Glossary, cached_glossary, normalize
 from knowledge.leads import DEFAULT_NODES
 from knowledge.model import Role, parse_choice
-from knowledge.sql import metadata
+from knowledge.sql import aware, metadata, utcnow
 
 identities = Table(
     "identities",
@@ -75,17 +75,6 @@ InviteFailure = Literal["unknown", "used", "expired", "revoked"]
 # token_urlsafe(15) gives 20 characters of [A-Za-z0-9_-]: 120 bits, and short enough for a
 # Telegram deep link (`start` allows 64 characters of exactly that alphabet).
 _CODE_BYTES = 15
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 @dataclass(frozen=True)
@@ -458,7 +447,7 @@ class InviteStore:
             if row.redeemed_by == who:
                 return  # the same person following the link twice is already in
             raise InviteError("used", "this invite code has already been used")
-        expires_at = _aware(row.expires_at)
+        expires_at = aware(row.expires_at)
         raise InviteError(
             "expired", f"this invite code expired at {expires_at:%Y-%m-%d %H:%M} UTC", expires_at
         )
@@ -491,11 +480,11 @@ class InviteStore:
                 id=row.id,
                 node=row.node,
                 created_by=row.created_by,
-                created_at=_aware(row.created_at),  # type: ignore[arg-type]
-                expires_at=_aware(row.expires_at),  # type: ignore[arg-type]
-                redeemed_at=_aware(row.redeemed_at),
+                created_at=aware(row.created_at),  # type: ignore[arg-type]
+                expires_at=aware(row.expires_at),  # type: ignore[arg-type]
+                redeemed_at=aware(row.redeemed_at),
                 redeemed_by=row.redeemed_by,
-                revoked_at=_aware(row.revoked_at),
+                revoked_at=aware(row.revoked_at),
             )
             for row in rows
         ]

@@ -25,6 +25,7 @@ from knowledge.leads import (
     leads,
     validate,
 )
+from knowledge.sql import aware, utcnow
 
 Listener = Callable[[list[Lead]], None]
 # Fills in the suggested division of a lead about to be saved, given each division's open
@@ -33,17 +34,6 @@ Suggester = Callable[[Lead, dict[str, int]], Lead]
 
 
 _QUIET = {"suggested_score", "suggested_reasons"}
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,7 @@ class LeadFilter:
 def _from_row(row: Any) -> Lead:
     values = {f.name: getattr(row, f.name) for f in fields(Lead)}
     for name in ("created_at", "updated_at", "stage_changed_at"):
-        values[name] = _aware(values[name])
+        values[name] = aware(values[name])
     values["sectors"] = list(values["sectors"] or [])
     values["needs"] = list(values["needs"] or [])
     values["suggested_reasons"] = list(values["suggested_reasons"] or [])
@@ -136,7 +126,7 @@ class LeadStore:
                 .order_by(lead_events.c.id)
             ).all()
         return [
-            LeadEvent(r.lead_id, _aware(r.at) or r.at, r.actor, r.field, r.old, r.new) for r in rows
+            LeadEvent(r.lead_id, aware(r.at) or r.at, r.actor, r.field, r.old, r.new) for r in rows
         ]
 
     def workload(self) -> dict[str, int]:

@@ -3,6 +3,7 @@ through psycopg 3). Its schema is kept by the migrations in knowledge/migrations
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,15 @@ def make_engine(url: str) -> Engine:
 def describe_url(url: str) -> str:
     """The URL with any password hidden, for status output and logs."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A datetime read back from the database, with its zone: SQLite hands back naive
+    datetimes, and everything is stored in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
