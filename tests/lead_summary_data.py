@@ -11,6 +11,7 @@ from typing import Any
 from bot.leads.summary import RANKING_RATES_TO_CNY, SummaryFilter
 from knowledge.lead_store import LeadStore
 from knowledge.leads import PIPELINE, Lead
+from tests.clock import Clock
 
 TODAY = dt.date(2026, 12, 1)
 
@@ -19,12 +20,8 @@ def at(day: str, hour: int = 9) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=dt.UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = at("2026-01-01")
-
-    def __call__(self) -> dt.datetime:
-        return self.now
+# The synthetic history starts here.
+START = at("2026-01-01")
 
 
 def build_history(store: LeadStore) -> None:

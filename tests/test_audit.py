@@ -15,27 +15,14 @@ from sqlalchemy import Engine, func, select
 
 from knowledge.audit import AuditLog, Exchange, feedback, redact
 from knowledge.ingest import SAMPLES_DIR
-from knowledge.sql import make_engine
+from tests.clock import Clock
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'zbrain.db'}")
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

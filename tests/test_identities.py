@@ -25,11 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'zbrain.db'}")
-
-
-@pytest.fixture
 def registry(engine: Engine) -> IdentityRegistry:
     return IdentityRegistry(engine)
 

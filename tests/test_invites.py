@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -19,24 +18,12 @@ from knowledge.identities import (
     invites,
 )
 from knowledge.sql import make_engine
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'zbrain.db'}")
+from tests.clock import Clock
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC))
 
 
 @pytest.fixture

@@ -9,16 +9,9 @@ from knowledge.lead_seed import sample_leads
 from knowledge.lead_store import LeadFilter, LeadStore
 from knowledge.leads import Lead, LeadError
 from knowledge.sql import make_engine
+from tests.clock import Clock
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -27,7 +20,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> LeadStore:
         url = f"sqlite:///{tmp_path / 'leads.db'}"
     else:
         url = request.getfixturevalue("postgres_schema_url")
-    return LeadStore(make_engine(url), clock=Clock())
+    return LeadStore(make_engine(url), clock=Clock(T0))
 
 
 def hydrogen_lead(**changes: object) -> Lead:

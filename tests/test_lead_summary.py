@@ -30,7 +30,7 @@ from knowledge.lead_store import LeadStore
 from knowledge.sql import make_engine
 from tests.conftest import run_cli
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
-from tests.lead_summary_data import TODAY, Clock, build_history, expected_summary
+from tests.lead_summary_data import START, TODAY, Clock, build_history, expected_summary
 
 
 def narrative(
@@ -46,7 +46,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> LeadStore:
         url = f"sqlite:///{tmp_path / 'leads.db'}"
     else:
         url = request.getfixturevalue("postgres_schema_url")
-    store = LeadStore(make_engine(url), clock=Clock())
+    store = LeadStore(make_engine(url), clock=Clock(START))
     build_history(store)
     return store
 
@@ -142,7 +142,7 @@ def history_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The history on SQLite, built once for the tests that only read it (a file, not
     :memory:, because the chat reply summarises on a worker thread)."""
     store = LeadStore(make_engine(f"sqlite:///{tmp_path_factory.mktemp('h') / 'leads.db'}"))
-    store.clock = Clock()
+    store.clock = Clock(START)
     build_history(store)
     return store.engine
 
