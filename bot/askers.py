@@ -19,8 +19,10 @@ from bot import i18n
 from bot.messages import IncomingMessage
 from knowledge.identities import Identity, IdentityRegistry
 from knowledge.language import detect_language
+from knowledge.model import Role
 
-ROLE_RANK = {"guest": 0, "partner": 1, "staff": 2, "manager": 3, "admin": 4}
+# Roles are declared least privileged first.
+ROLE_RANK = {role.value: rank for rank, role in enumerate(Role)}
 # Shorter texts ("yes", "ok", "/help") say nothing reliable about their language.
 _DETECTABLE_LETTERS = 4
 
