@@ -215,6 +215,11 @@ def serve_fake_slack(fake: FakeSlack | None = None) -> Iterator[FakeSlack]:
 
         def do_GET(self) -> None:  # noqa: N802
             path = urlparse(self.path).path
+            if path.startswith("/api/"):
+                params: dict[str, Any] = dict(parse_qsl(urlparse(self.path).query))
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+                self._json(fake.handle(path.removeprefix("/api/"), params, token))
+                return
             name = path.removeprefix("/files-pri/")
             token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             if token != BOT_TOKEN:

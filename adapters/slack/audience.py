@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import MANAGER_HINT, MEMBER_HINT, SlackSettings
+from adapters.slack.sink import error_of
 
 log = logging.getLogger(__name__)
 _MAX_MEMBER_PAGES = 10
@@ -86,7 +87,7 @@ class SlackDirectory:
         try:
             response = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
-            log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
+            log.warning("users.info for %s failed: %s", user_id, error_of(exc))
             return Person(user_id, known=False)
         user = response.get("user") or {}
         profile = user.get("profile") or {}
@@ -128,7 +129,7 @@ class SlackDirectory:
             try:
                 response = await self.client.usergroups_users_list(usergroup=group)
             except SlackApiError as exc:
-                log.warning("usergroups.users.list failed: %s", exc.response.get("error"))
+                log.warning("usergroups.users.list failed: %s", error_of(exc))
                 return False
             members = self._cache.put(f"group:{group}", frozenset(response.get("users") or ()))
         return user_id in members
@@ -146,7 +147,7 @@ class SlackDirectory:
             log.warning(
                 "cannot tell who reads %s (%s): answering at guest level",
                 channel_id,
-                exc.response.get("error"),
+                error_of(exc),
             )
             return "guest"  # not cached: the next message asks again
         return self._cache.put(f"audience:{channel_id}", found)

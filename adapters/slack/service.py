@@ -63,8 +63,9 @@ class SlackService:
             client=self.client,
             signing_secret=self.settings.secret("signing_secret"),
             request_verification_enabled=http,
-            # The work is ours to schedule (tracked tasks): bolt acks as soon as we return.
-            process_before_response=False,
+            # Listeners only start a tracked task and return, so bolt may run them before it
+            # responds: the ack still leaves at once, and no work is untracked.
+            process_before_response=True,
             logger=logging.getLogger("adapters.slack.bolt"),
         )
         self.directory = SlackDirectory(self.client, self.settings)

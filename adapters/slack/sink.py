@@ -73,8 +73,14 @@ class Place:
 
 
 def error_of(exc: SlackApiError) -> str:
+    """Slack's error code ("ratelimited", "channel_not_found"), or the HTTP status when the
+    answer was not Slack's JSON (a proxy's error page)."""
     response = exc.response
-    return str(response.get("error") if response is not None else "") or "unknown_error"
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    status = getattr(response, "status_code", None)
+    return f"http_{status}" if status else "unknown_error"
 
 
 async def show_loading(client: AsyncWebClient, place: Place, language: str) -> bool:
