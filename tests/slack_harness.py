@@ -75,6 +75,8 @@ def standard_directory(fake: FakeSlack) -> None:
             "C0SHARED1": channel("C0SHARED1", "partners-munich", is_ext_shared=True),
             "C0GUESTS1": channel("C0GUESTS1", "visitors"),
             "C0YANGTZE": channel("C0YANGTZE", "div-yangtze"),
+            "C0BOHAI01": channel("C0BOHAI01", "div-bohai"),
+            "C0PEARL01": channel("C0PEARL01", "div-pearl"),
         }
     )
     fake.members.update(

@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.blocks import encode_action
 from bot.llm import LLMClient
-from bot.messages import Action
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
@@ -88,9 +86,12 @@ def _run(loop: asyncio.Runner, runtime: Runtime, fake: FakeSlack, scenario: Any,
 def _final_blocks(fake: FakeSlack) -> list[dict[str, Any]]:
     """The blocks of the answer as it stands: the last stop, update or post with blocks."""
     for call in reversed(fake.calls):
-        if call.method in ("chat.stopStream", "chat.update", "chat.postMessage"):
-            if call.params.get("blocks"):
-                return call.params["blocks"]
+        if call.method in (
+            "chat.stopStream",
+            "chat.update",
+            "chat.postMessage",
+        ) and call.params.get("blocks"):
+            return call.params["blocks"]
     raise AssertionError(f"no message with blocks among {fake.methods()}")
 
 
@@ -274,11 +275,6 @@ def test_a_slow_model_is_still_acknowledged_within_three_seconds(
 RESTRICTED_QUESTION = "Isar Hydrogen Systems PEM electrolyser valuation NDA"
 
 
-def _visibilities(fake: FakeSlack, sample_services: Any) -> set[str]:
-    """The visibilities of the sources the last answer cited (read back from the audit log)."""
-    raise NotImplementedError
-
-
 def test_a_manager_a_staff_member_and_a_shared_channel_see_what_they_may(
     sample_services: Any, fake: FakeSlack, loop: asyncio.Runner
 ) -> None:
@@ -306,12 +302,7 @@ def test_a_manager_a_staff_member_and_a_shared_channel_see_what_they_may(
         for who, body in asks.items():
             await app.event(body)
             await app.idle()
-            [row] = [
-                r
-                for r in sample_services.audit.query(user=f"slack:{body['event']['user']}")
-                if r.conversation_id.endswith(body["event"]["ts"])
-                or r.conversation_id == body["event"]["channel"]
-            ][-1:]
+            [row] = sample_services.audit.query(user=f"slack:{body['event']['user']}", limit=1)
             seen[who] = (row.role, *row.visibilities)
         return seen
 
@@ -324,3 +315,150 @@ def test_a_manager_a_staff_member_and_a_shared_channel_see_what_they_may(
     assert set(seen["manager in a Slack Connect channel"][1:]) <= {"public", "partner"}
     assert seen["manager in a channel with a guest"][0] == "guest"
     assert set(seen["manager in a channel with a guest"][1:]) <= {"public"}
+
+
+# ---------------------------------------------------------------------- /zbrain
+def test_each_slash_subcommand_answers_the_caller_and_a_summary_posts_its_chart(
+    sample_services: Any, fake: FakeSlack, loop: asyncio.Runner
+) -> None:
+    lines = [
+        "help",
+        f"ask {QUESTION}",
+        "lead L-0001",
+        "match L-0001",
+        "offer L-0001",
+        "invite munich",
+        "myleads",
+        "privacy",
+        "ingest",
+    ]
+
+    async def scenario(app: SlackApp) -> dict[str, list[dict[str, Any]]]:
+        answers: dict[str, list[dict[str, Any]]] = {}
+        for line in lines:
+            before = len(fake.responses)
+            status, seconds, _ = await app.command(line, user_id="U0MANAGER")
+            assert status == 200 and seconds < 3
+            await app.idle()
+            answers[line] = fake.responses[before:]
+        await app.command("summary 本月", user_id="U0MANAGER")
+        await app.idle()
+        await app.command("newlead", user_id="U0STAFF01")
+        await app.idle()
+        return answers
+
+    answers = _run(loop, _runtime(sample_services), fake, scenario)
+    for line, responses in answers.items():
+        assert responses, f"/zbrain {line} was not answered"
+        assert all(r["response_type"] == "ephemeral" for r in responses), line
+        assert "reference" not in responses[0]["text"].lower(), (line, responses[0]["text"])
+    assert "/zbrain" in answers["help"][0]["text"] or "help" in answers["help"][0]["text"]
+    assert any(b["type"] == "context" for b in answers[f"ask {QUESTION}"][0]["blocks"])
+    assert "L-0001" in answers["lead L-0001"][0]["text"]
+    assert (
+        "t.me" in answers["invite munich"][0]["text"]
+        or "munich" in answers["invite munich"][0]["text"].lower()
+    )
+    assert "私信" in answers["ingest"][0]["text"]
+    # The summary is posted in the channel, its chart uploaded into the thread under it.
+    summary = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
+    assert summary and "thread_ts" not in summary[0].params
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "C0GENERAL"
+    assert complete.params["thread_ts"] == "1700000001.000100" or complete.params["thread_ts"]
+    assert any(data.startswith(b"\x89PNG") for data in fake.uploads.values())
+    # A new lead is taken in a DM with the caller.
+    [opened] = fake.calls_to("conversations.open")
+    assert opened.params["users"] == "U0STAFF01"
+    assert any(c.params["channel"] == "D0STAFF01" for c in fake.calls_to("chat.postMessage"))
+    assert "私信" in fake.responses[-1]["text"]
+
+
+# ---------------------------------------------------------------------- buttons
+def _buttons(fake: FakeSlack) -> dict[str, dict[str, Any]]:
+    blocks = _final_blocks(fake)
+    found = {}
+    for block in blocks:
+        for element in block.get("elements") or []:
+            if element.get("type") == "feedback_buttons":
+                found["up"] = {
+                    "action_id": element["action_id"],
+                    "type": "feedback_buttons",
+                    "value": element["positive_button"]["value"],
+                }
+                found["down"] = {**found["up"], "value": element["negative_button"]["value"]}
+            elif element.get("type") == "button":
+                found[json.loads(element["value"])["id"]] = {
+                    "action_id": element["action_id"],
+                    "type": "button",
+                    "value": element["value"],
+                }
+    return found
+
+
+def test_feedback_is_recorded_on_the_reply_and_route_hands_the_thread_to_a_division(
+    sample_services: Any, fake: FakeSlack, loop: asyncio.Runner
+) -> None:
+    body = event(
+        "app_mention", text=f"<@{BOT_USER}> How much is the home-settlement subsidy for top talent?"
+    )
+    ts = body["event"]["ts"]
+    where = {
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": "C0GENERAL",
+            "thread_ts": ts,
+        },
+        "message": {
+            "type": "message",
+            "ts": "1700000009.000100",
+            "thread_ts": ts,
+            "user": BOT_USER,
+        },
+    }
+
+    async def scenario(app: SlackApp) -> str:
+        await app.event(body)
+        await app.idle()
+        buttons = _buttons(fake)
+        status, seconds, _ = await app.press(buttons["down"], **where)
+        assert status == 200 and seconds < 3
+        await app.idle()
+        await app.press(buttons["route"], **where)
+        await app.idle()
+        return json.loads(buttons["route"]["value"])["r"]
+
+    reply_id = _run(loop, _runtime(sample_services), fake, scenario)
+    exchange = sample_services.audit.query(user="slack:U0STAFF01", limit=5)
+    voted = [e for e in exchange if e.reply_id == reply_id]
+    assert voted and voted[0].down == 1
+    ephemerals = fake.calls_to("chat.postEphemeral")
+    assert len(ephemerals) == 2 and all(e.params["user"] == "U0STAFF01" for e in ephemerals)
+    division_posts = [
+        c
+        for c in fake.calls_to("chat.postMessage")
+        if c.params["channel"] in ("C0YANGTZE", "C0BOHAI01", "C0PEARL01")
+    ]
+    [post] = division_posts
+    assert "home-settlement subsidy" in post.params["text"]
+    assert f"archives/C0GENERAL/p{ts.replace('.', '')}" in post.params["text"]
+
+
+# ---------------------------------------------------------------------- assistant threads
+def test_a_new_assistant_thread_gets_prompts_and_a_title_in_the_users_language(
+    sample_services: Any, fake: FakeSlack, loop: asyncio.Runner
+) -> None:
+    fake.users["U0STAFF01"]["locale"] = "de-DE"
+
+    async def scenario(app: SlackApp) -> None:
+        await app.event(event("assistant_thread_started"))
+        await app.idle()
+
+    _run(loop, _runtime(sample_services), fake, scenario)
+    [prompts] = fake.calls_to("assistant.threads.setSuggestedPrompts")
+    assert prompts.params["thread_ts"] == "1729999327.187299"
+    assert len(prompts.params["prompts"]) == 4
+    assert prompts.params["title"] == "Fragen Sie zum Beispiel:"
+    [title] = fake.calls_to("assistant.threads.setTitle")
+    assert title.params["title"] == "Neue Unterhaltung"
