@@ -462,3 +462,64 @@ def test_a_new_assistant_thread_gets_prompts_and_a_title_in_the_users_language(
     assert prompts.params["title"] == "Fragen Sie zum Beispiel:"
     [title] = fake.calls_to("assistant.threads.setTitle")
     assert title.params["title"] == "Neue Unterhaltung"
+
+
+# ---------------------------------------------------------------------- knowledge from Slack
+NOTES = b"""# Hydrogen notes, November 2026
+
+Zugspitze Electrolysis plans a 20 MW electrolyser test line in the zone.
+"""
+
+
+def test_a_file_sent_in_a_dm_is_downloaded_with_the_bot_token_and_filed_from_buttons(
+    services_factory: Any, fake: FakeSlack, loop: asyncio.Runner
+) -> None:
+    path = "T0TEAM001-F0NOTES001/download/hydrogen-notes.md"
+    fake.files[path] = NOTES
+    body = event("message_file_share")
+    body["event"]["files"][0]["url_private_download"] = fake.file_url(path)
+    body["event"]["files"][0]["size"] = len(NOTES)
+    ts = body["event"]["ts"]
+    runtime = build_runtime(services=services_factory())
+    runtime.services.identities.grant("slack", "U0STAFF01", "staff", by="test")
+    where = {
+        "channel": {"id": "D0STAFF01", "name": "directmessage"},
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": "D0STAFF01",
+            "thread_ts": ts,
+        },
+        "message": {
+            "type": "message",
+            "ts": "1700000009.000100",
+            "thread_ts": ts,
+            "user": BOT_USER,
+        },
+    }
+
+    async def scenario(app: SlackApp) -> str:
+        await app.event(body)
+        await app.idle()
+        kind = next(b for b in _buttons_of_last_post(fake) if "kind=policy" in b["value"])
+        await app.press(kind, **where)
+        await app.idle()
+        buttons = _buttons_of_last_post(fake)
+        internal = next(b for b in buttons if "visibility=internal" in b["value"])
+        await app.press(internal, **where)
+        await app.idle()
+        return fake.calls_to("chat.postMessage")[-1].params["text"]
+
+    added = _run(loop, runtime, fake, scenario)
+    assert "hydrogen-notes.md" in added and "internal" in added
+    assert all(c.params["thread_ts"] == ts for c in fake.calls_to("chat.postMessage"))
+
+
+def _buttons_of_last_post(fake: FakeSlack) -> list[dict[str, Any]]:
+    blocks = fake.calls_to("chat.postMessage")[-1].params.get("blocks") or []
+    return [
+        {"action_id": e["action_id"], "type": "button", "value": e["value"]}
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
