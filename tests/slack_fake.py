@@ -181,10 +181,15 @@ def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
         return {}
     if content_type.startswith("application/json"):
         return json.loads(raw)
-    params: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """Form-encoded calls carry blocks, chunks and file lists as JSON strings."""
     for key in _JSON_FIELDS & params.keys():
-        with suppress(ValueError):
-            params[key] = json.loads(params[key])
+        if isinstance(params[key], str):
+            with suppress(ValueError):
+                params[key] = json.loads(params[key])
     return params
 
 
@@ -213,6 +218,7 @@ def serve_fake_slack(fake: FakeSlack | None = None) -> Iterator[FakeSlack]:
             method = path.removeprefix("/api/")
             params = _parse(self.headers.get("Content-Type", ""), raw)
             params.update(dict(parse_qsl(urlparse(self.path).query)))
+            _decode_json_fields(params)
             token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             token = token or str(params.pop("token", ""))
             self._json(fake.handle(method, params, token))
@@ -220,7 +226,9 @@ def serve_fake_slack(fake: FakeSlack | None = None) -> Iterator[FakeSlack]:
         def do_GET(self) -> None:  # noqa: N802
             path = urlparse(self.path).path
             if path.startswith("/api/"):
-                params: dict[str, Any] = dict(parse_qsl(urlparse(self.path).query))
+                params: dict[str, Any] = _decode_json_fields(
+                    dict(parse_qsl(urlparse(self.path).query))
+                )
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
                 self._json(fake.handle(path.removeprefix("/api/"), params, token))
                 return
