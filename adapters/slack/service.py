@@ -38,6 +38,14 @@ def _socket_handler(app: AsyncApp, app_token: str, client: AsyncWebClient) -> An
     return AsyncSocketModeHandler(app, app_token, web_client=client)
 
 
+class _TokenFromEnvironment(logging.Filter):
+    """bolt also reads SLACK_BOT_TOKEN from the environment and warns that our client (which
+    holds that same token, and SLACK_API_URL) wins: true, and nothing to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("As you gave `client` as well")
+
+
 class SlackService:
     name = "slack"
 
@@ -59,6 +67,8 @@ class SlackService:
             kwargs["base_url"] = self.settings.base_url
         self.client = AsyncWebClient(**kwargs)
         http = self.settings.mode == "http"
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_TokenFromEnvironment())
         self.app = AsyncApp(
             client=self.client,
             signing_secret=self.settings.secret("signing_secret"),
@@ -66,7 +76,7 @@ class SlackService:
             # Listeners only start a tracked task and return, so bolt may run them before it
             # responds: the ack still leaves at once, and no work is untracked.
             process_before_response=True,
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         self.directory = SlackDirectory(self.client, self.settings)
         self.responder = Responder(runtime, self.client, self.directory, self.settings, self.stats)
