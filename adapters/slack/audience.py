@@ -22,9 +22,10 @@ every few minutes rather than several per message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,13 +78,33 @@ class SlackDirectory:
         self.client = client
         self.settings = settings
         self._cache = _Cache(settings.cache_seconds, clock)
+        # One lookup per key at a time: fifty messages arriving together in a new channel ask
+        # Slack once, not fifty times.
+        self._pending: dict[str, asyncio.Future[Any]] = {}
         self.team_id: str | None = None  # this workspace, from auth.test (set by the service)
 
     # ------------------------------------------------------------------ people
-    async def person(self, user_id: str) -> Person:
-        cached = self._cache.get(f"user:{user_id}")
+    async def _once(self, key: str, lookup: Callable[[], Awaitable[Any]]) -> Any:
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.ensure_future(lookup())
+        self._pending[key] = future
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if future.done():
+                self._pending.pop(key, None)
+            else:
+                future.add_done_callback(lambda _: self._pending.pop(key, None))
+
+    async def person(self, user_id: str) -> Person:
+        return await self._once(f"user:{user_id}", lambda: self._person(user_id))
+
+    async def _person(self, user_id: str) -> Person:
         try:
             response = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
@@ -138,11 +159,8 @@ class SlackDirectory:
     async def audience(self, channel_id: str, channel_type: str | None = None) -> str | None:
         if channel_type == "im" or channel_id.startswith("D"):
             return None
-        cached = self._cache.get(f"audience:{channel_id}")
-        if cached is not None:
-            return cached
         try:
-            found = await self._audience(channel_id)
+            found = await self._once(f"audience:{channel_id}", lambda: self._audience(channel_id))
         except SlackApiError as exc:
             log.warning(
                 "cannot tell who reads %s (%s): answering at guest level",
@@ -150,18 +168,16 @@ class SlackDirectory:
                 error_of(exc),
             )
             return "guest"  # not cached: the next message asks again
-        return self._cache.put(f"audience:{channel_id}", found)
+        return found
 
     async def _audience(self, channel_id: str) -> str:
         info = (await self.client.conversations_info(channel=channel_id)).get("channel") or {}
-        if info.get("is_im"):
-            return "staff"  # unreachable for "D…" ids; a DM with someone else's id is odd
         if info.get("is_ext_shared") or info.get("is_pending_ext_shared"):
-            return "partner"
-        guests = await self._guests()
-        if guests and guests & await self._members(channel_id):
-            return "guest"
-        return "staff"
+            found = "partner"
+        else:
+            guests = await self._once("guests", self._guests)
+            found = "guest" if guests and guests & await self._members(channel_id) else "staff"
+        return self._cache.put(f"audience:{channel_id}", found)
 
     async def _members(self, channel_id: str) -> frozenset[str]:
         members: set[str] = set()
@@ -178,9 +194,6 @@ class SlackDirectory:
 
     async def _guests(self) -> frozenset[str]:
         """The workspace's guests (multi- and single-channel), from users.list."""
-        cached = self._cache.get("guests")
-        if cached is not None:
-            return cached
         guests: set[str] = set()
         cursor = None
         for _ in range(_MAX_MEMBER_PAGES * 5):

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
@@ -55,12 +56,22 @@ class Responder:
         self._threads: OrderedDict[str, None] = OrderedDict()
         self._titled: set[str] = set()
         self._store = ConversationStore(runtime.services.engine)
+        # The adapter's own small SQL reads and writes (the retry claim, the thread check,
+        # the status language) get threads of their own: in the default pool they would queue
+        # behind the core's searches and hold up every ack'd event under load.
+        self._io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-io")
+
+    async def _in_thread(self, work: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._io, work, *args)
+
+    def close(self) -> None:
+        self._io.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ helpers
     async def _claim(self, key: str | None) -> bool:
         if not key:
             return True
-        claimed = await asyncio.to_thread(
+        claimed = await self._in_thread(
             self.runtime.services.handled_events.claim, events.PLATFORM, key
         )
         if not claimed:
@@ -79,7 +90,7 @@ class Responder:
         remembers; the conversation store remembers across workers and restarts)."""
         if key in self._threads:
             return True
-        turns = await asyncio.to_thread(self._store.last, events.PLATFORM, key, 1)
+        turns = await self._in_thread(self._store.last, events.PLATFORM, key, 1)
         if turns:
             self._remember_thread(key)
         return bool(turns)
@@ -93,7 +104,7 @@ class Responder:
             return assistant.askers.language(message, identity)
 
         try:
-            return await asyncio.to_thread(guess)
+            return await self._in_thread(guess)
         except Exception:  # noqa: BLE001 - a guess; the core decides the answer's language
             return i18n.supported(message.locale)
 
@@ -157,25 +168,32 @@ class Responder:
     async def answer(
         self, message: IncomingMessage, place: Place, *, dm_thread: bool = False
     ) -> Reply | None:
-        language = await self.language(message)
-        await show_loading(self.client, place, language)
-        if dm_thread and message.conversation_id not in self._titled and message.text:
-            self._titled.add(message.conversation_id)
-            await self._set_title(place, message.text[:_TITLE_CHARS])
+        async def loading() -> None:
+            await show_loading(self.client, place, await self.language(message))
+            if dm_thread and message.conversation_id not in self._titled and message.text:
+                self._titled.add(message.conversation_id)
+                await self._set_title(place, message.text[:_TITLE_CHARS])
+
+        # The status goes up while the core starts on the answer, not before it.
+        status = asyncio.get_running_loop().create_task(loading())
         sink = ThreadSink(
-            self.client, place, self.stats, update_interval=self.settings.update_interval
+            self.client,
+            place,
+            self.stats,
+            update_interval=self.settings.update_interval,
+            status=status,
         )
         try:
             reply = await deliver(
                 self.runtime.assistant(message),
                 sink,
                 interval=self.settings.stream_interval,
-                language=language,
+                language=i18n.supported(message.locale),
             )
         except SlackApiError as exc:
             self.stats.failed += 1
             log.error("Slack refused the answer in %s: %s", place.channel, error_of(exc))
-            await self._say_failed(place, language)
+            await self._say_failed(place, i18n.supported(message.locale))
             return None
         self._remember_thread(message.conversation_id)
         if reply.files:

@@ -125,6 +125,7 @@ class SlackService:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.responder.close()
         log.info("Slack: %s", self.stats)
 
     # ------------------------------------------------------------------ work after the ack

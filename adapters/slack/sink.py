@@ -12,6 +12,7 @@ renumbered, an error), the streamed message is replaced with `chat.update`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -49,6 +50,7 @@ STREAM_REFUSALS = frozenset(
     }
 )
 APPEND_CHARS = 12_000  # chat.appendStream's markdown_text limit
+STATUS_WAIT = 2.0  # seconds the first text waits for the loading status call to return
 
 
 @dataclass
@@ -115,6 +117,7 @@ class ThreadSink:
         update_interval: float = 1.0,
         native: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        status: asyncio.Task[Any] | None = None,
     ) -> None:
         self.client = client
         self.place = place
@@ -128,9 +131,24 @@ class ThreadSink:
         self._placeholder: str | None = None  # ts of the message chat.update edits
         self._last_edit = float("-inf")
         self.message_ts: list[str] = []  # every message this answer posted, first one first
+        # The loading status, set while the core works; settled before the first text, so a
+        # late status never shows over an answer.
+        self._status = status
+
+    async def _settle_status(self) -> None:
+        status, self._status = self._status, None
+        if status is None or status.done():
+            return
+        try:
+            await asyncio.wait_for(status, STATUS_WAIT)
+        except (TimeoutError, asyncio.CancelledError):
+            log.debug("the loading status was given up on in %s", self.place.channel)
+        except Exception:  # noqa: BLE001 - a status is decoration, never the answer's end
+            log.debug("the loading status failed in %s", self.place.channel, exc_info=True)
 
     # ------------------------------------------------------------------ partial text
     async def show(self, text: str) -> None:
+        await self._settle_status()
         if self.native:
             try:
                 await self._append(escape(text))
@@ -194,6 +212,7 @@ class ThreadSink:
 
     # ------------------------------------------------------------------ the final reply
     async def finish(self, reply: Reply) -> None:
+        await self._settle_status()
         self.stats.answers += 1
         messages = reply_messages(reply)
         try:

@@ -41,6 +41,24 @@ def respond(body: dict[str, Any]) -> str:
     return ANSWER
 
 
+class TimedAssistant:
+    """The core's handler, timed per conversation: what the core took (retrieval, the model,
+    SQL) versus what the Slack side added around it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.core: dict[str, float] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def __call__(self, message: Any) -> Any:
+        started = time.perf_counter()
+        async for update in self.inner(message):
+            yield update
+        self.core[message.conversation_id.rsplit(":", 1)[-1]] = time.perf_counter() - started
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[round(share * (len(ordered) - 1))]
@@ -53,14 +71,19 @@ async def scenario(services: Services, fake: FakeSlack, llm_url: str) -> dict[st
     )
     # What `zbrain serve` does before it takes messages.
     await asyncio.to_thread(runtime.warm_up)
+    timed = TimedAssistant(runtime.assistant)
+    runtime._assistant = timed  # type: ignore[assignment]
     bodies = [
         event("app_mention", user=f"U0BENCH{i:03d}", text=f"<@{BOT_USER}> {QUESTION}")
         for i in range(MENTIONS)
     ]
     async with SlackApp(runtime, fake, stream_interval=0.5, update_interval=1.0) as app:
         warm = event("app_mention", user="U0BENCHWRM", text=f"<@{BOT_USER}> {QUESTION}")
+        sent_warm = time.perf_counter()
         await app.event(warm)
         await app.idle()
+        alone = time.perf_counter() - sent_warm
+        alone_core = timed.core[warm["event"]["ts"]]
         fake.calls.clear()
         sent: dict[str, float] = {}
 
@@ -95,6 +118,9 @@ async def scenario(services: Services, fake: FakeSlack, llm_url: str) -> dict[st
     ttft = [first_text[ts] - sent[ts] for ts in sent if ts in first_text]
     total = [done[ts] - sent[ts] for ts in sent if ts in done]
     overhead = [t - MODEL_SECONDS for t in total]
+    # The Slack side alone: the whole answer minus the core's handler (users.info, the
+    # channel's audience, the status, the stream calls, the final blocks).
+    slack_side = [done[ts] - sent[ts] - timed.core[ts] for ts in sent if ts in done]
     return {
         "mentions": MENTIONS,
         "acked_200": sum(1 for status, _ in acks if status == 200),
@@ -109,6 +135,11 @@ async def scenario(services: Services, fake: FakeSlack, llm_url: str) -> dict[st
         "answer_p95_s": percentile(total, 0.95),
         "overhead_p50_ms": statistics.median(overhead) * 1000,
         "overhead_p95_ms": percentile(overhead, 0.95) * 1000,
+        "slack_side_p50_ms": statistics.median(slack_side) * 1000,
+        "slack_side_p95_ms": percentile(slack_side, 0.95) * 1000,
+        "one_mention_alone_s": alone,
+        "one_mention_overhead_ms": (alone - MODEL_SECONDS) * 1000,
+        "one_mention_slack_side_ms": (alone - alone_core) * 1000,
         "wall_s": wall,
     }
 
