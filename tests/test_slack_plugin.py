@@ -132,9 +132,11 @@ def test_socket_mode_acks_each_envelope_and_answers_with_the_same_handlers(
     runtime = build_runtime(services=Services(load_settings(ZBRAIN_DATA_DIR=str(tmp_path))))
     socket = FakeSocketClient()
     handlers: list[Any] = []
+    replaced: list[Any] = []
 
     def handler(app: Any, app_token: str, client: Any) -> Any:
         made = AsyncSocketModeHandler(app, app_token, web_client=client)
+        replaced.append(made.client)  # never connected; closed at the end
         made.client = socket  # type: ignore[assignment]
         handlers.append(made)
         return made
@@ -154,6 +156,8 @@ def test_socket_mode_acks_each_envelope_and_answers_with_the_same_handlers(
         assert await service.idle(30)
         await service.stop()
         assert not socket.connected
+        for client in replaced:
+            await client.close()
         await runtime.aclose()
 
     asyncio.run(go())
