@@ -1,7 +1,7 @@
 """Buttons as Telegram callback data, which may hold at most 64 bytes.
 
 The buttons the core shows most (feedback, route, a language) fit in a short text form that
-survives a restart: `f:u:R-…`, `r:R-…`, `l:de`, and `a:<id>:<value>:<reply id>` for any
+survives a restart: `f:u:R-…`, `r:R-…`, `l:de`, and `a|<id>|<value>|<reply id>` for any
 other button that fits. A longer one (an ingest choice naming its pending upload) is kept in
 memory under a short random key; pressed after a restart it decodes to None and the person is
 asked to try again.
@@ -16,6 +16,8 @@ from bot.messages import Action
 
 MAX_CALLBACK_BYTES = 64
 _VOTES = {"up": "u", "down": "d"}
+# Between the fields of any other button ("lead:confirm" has a colon in its id).
+_SEPARATOR = "|"
 _VOTE_OF = {short: vote for vote, short in _VOTES.items()}
 
 
@@ -36,8 +38,9 @@ class CallbackCodec:
             return f"r:{action.reply_id}"
         if action.id == "language" and _fits(f"l:{action.value}"):
             return f"l:{action.value}"
-        if ":" not in action.id and ":" not in action.value:
-            compact = f"a:{action.id}:{action.value}:{action.reply_id}"
+        fields = (action.id, action.value, action.reply_id)
+        if not any(_SEPARATOR in field for field in fields):
+            compact = "a" + _SEPARATOR + _SEPARATOR.join(fields)
             if _fits(compact):
                 return compact
         key = secrets.token_urlsafe(9)
@@ -49,6 +52,9 @@ class CallbackCodec:
     def decode(self, data: str) -> Action | None:
         """The button pressed; None for data this process cannot read (a stored button from
         before a restart, another bot's format)."""
+        if (data or "").startswith("a" + _SEPARATOR):
+            action_id, value, reply_id = (data[2:].split(_SEPARATOR) + ["", ""])[:3]
+            return Action(action_id, value=value, reply_id=reply_id) if action_id else None
         kind, _, rest = (data or "").partition(":")
         if kind == "f":
             vote, _, reply_id = rest.partition(":")
@@ -58,11 +64,6 @@ class CallbackCodec:
             return Action("route", value=rest, reply_id=rest)
         elif kind == "l" and rest:
             return Action("language", value=rest)
-        elif kind == "a":
-            action_id, _, tail = rest.partition(":")
-            value, _, reply_id = tail.partition(":")
-            if action_id:
-                return Action(action_id, value=value, reply_id=reply_id)
         elif kind == "k":
             return self._stored.get(rest)
         return None

@@ -27,6 +27,11 @@ telegram_app = typer.Typer(
 )
 
 
+@telegram_app.callback()
+def _group_of_commands() -> None:
+    """The Telegram bot: which groups belong to a node."""
+
+
 def _t(key: str, **values: object) -> str:
     return i18n.text(key, LANG, **values)
 

@@ -36,6 +36,7 @@ _UNREADABLE = (
     "story",
 )
 
+INTAKE_BUTTONS = "lead:"
 Kind = Literal["message", "languages", "unsupported", "too_large"]
 Download = Callable[[str], Awaitable[bytes]]
 
@@ -163,9 +164,15 @@ def translate_callback(
     thread_id = _thread(message)
     base = _base(query.from_user, chat, message, bound_node, thread_id)
     private = chat.type == Chat.PRIVATE
+    if action.id.startswith(INTAKE_BUTTONS):
+        # The intake's buttons stand for the words its form understands ("yes", "cancel",
+        # "add", "new"): pressing one is typing it, in the open draft.
+        pressed = replace(base, text=action.value)
+    else:
+        pressed = replace(base, action=action)
     return Inbound(
         "message",
-        replace(base, action=action),
+        pressed,
         chat.id,
         private=private,
         reply_to=None if private else message.message_id,
