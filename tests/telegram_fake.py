@@ -13,6 +13,7 @@ file downloads, and can be told to fail: a `RetryAfter` (429), or HTML it "canno
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -232,10 +233,8 @@ class FakeBotAPI:
             if pending or time.monotonic() >= deadline:
                 return pending
             self._arrived.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), deadline - time.monotonic())
-            except TimeoutError:
-                pass
 
     async def _file(self, request: web.Request) -> web.Response:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
