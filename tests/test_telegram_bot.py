@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +20,16 @@ from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime, build_runtime
 from bot.services import Services
 from knowledge.identities import InviteStore
+from knowledge.leads import Lead
 from tests.conftest import make_services
 from tests.telegram_fake import TelegramHarness
 
 HEBREW = re.compile(r"[\u0590-\u05FF]")
+REPORT = """# Munich node report, November 2026
+
+The Munich node met 14 hydrogen start-ups in November; three asked about pilot lines
+in the zone. Zugspitze Electrolysis plans a 20 MW electrolyser test line.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -89,10 +94,11 @@ def test_start_welcomes_in_the_clients_language_and_the_menus_are_set_per_langua
         assert HEBREW.search(by_language["he"][0]["description"])
 
         await tg.send(tg.message(text="/start", language="de"))
-        assert " Sie " in tg.last_message().params["text"]
+        assert tg.last_message().params["text"] == i18n.text("account.welcome_guest", "de")
         hebrew_user = tg.user_id + 1
         await tg.send(tg.message(text="/start", language="he", user_id=hebrew_user))
-        assert HEBREW.search(tg.last_message(hebrew_user).params["text"])
+        welcome = tg.last_message(hebrew_user).params["text"]
+        assert welcome == i18n.text("account.welcome_guest", "he") and HEBREW.search(welcome)
 
     run(runtime, scenario)
 
@@ -308,7 +314,7 @@ def test_a_group_is_answered_only_when_mentioned_commanded_or_replied_to(
         assert await answered(tg.message("group_text", text="/help@bot"))
 
         services.groups.bind("telegram", str(tg.group_id), "munich", by="test")
-        assert await answered(tg.message("group_text", text="@bot Förderung für Labore?"))
+        assert await answered(tg.message("group_text", text="@bot hilfe"))
         bound = recorder.seen[-1]
         assert bound.audience == "partner" and bound.hints == {"telegram_bound_group"}
         assert tg.fake.calls_to("sendMessageDraft") == [], "no drafts in a group"
@@ -383,21 +389,61 @@ def test_cancel_ends_an_open_submission(runtime: Runtime) -> None:
     run(runtime, scenario)
 
 
-def test_report_hands_the_document_to_the_core_which_downloads_it(
-    runtime: Runtime, tmp_path: Path
+def test_report_stores_the_document_as_a_partner_node_report_and_the_division_is_told(
+    runtime: Runtime, services: Services
 ) -> None:
+    division_channel = CapturingPoster()
+    runtime.posters.register("#", division_channel)
     recorder = Recorder(runtime)
 
     async def scenario(tg: TelegramHarness) -> None:
-        update = tg.message("private_document")
+        services.identities.grant("telegram", str(tg.user_id), "partner", node="munich", by="t")
+        update = tg.message("private_document", language="en")
         file_id = update["message"]["document"]["file_id"]
-        tg.fake.files[file_id] = b"# Munich node report Q3\n\nThree new hydrogen leads."
+        tg.fake.files[file_id] = REPORT.encode()
         await tg.send(update)
         [message] = recorder.seen
         assert message.action is not None and message.action.id == "report"
-        [upload] = message.attachments
-        assert (upload.filename, upload.mime_type) == ("munich-node-report-q3.md", "text/markdown")
-        assert await upload.read() == tg.fake.files[file_id]
         assert tg.fake.calls_to("getFile")[0].params["file_id"] == file_id
+        added = tg.last_message().params["text"]
+        assert "munich-node-report-q3.md" in added and "node report" in added.lower()
+        assert division_channel.posts and "munich" in division_channel.posts[0][1].text
+
+    run(runtime, scenario)
+    question = "Munich node hydrogen start-ups November electrolyser"
+    partner = [h.metadata for h in services.search(question, role="partner", k=5)]
+    stored = next(m for m in partner if m.get("title") == "Munich node report, November 2026")
+    assert (stored["kind"], stored["visibility"], stored["node"]) == (
+        "node_report", "partner", "munich",
+    )  # fmt: skip
+    guest = [h.metadata.get("title") for h in services.search(question, role="guest", k=5)]
+    assert "Munich node report, November 2026" not in guest
+
+
+def test_myleads_shows_only_the_partners_own_leads(runtime: Runtime, services: Services) -> None:
+    async def scenario(tg: TelegramHarness) -> None:
+        me = str(tg.user_id)
+        services.identities.grant("telegram", me, "partner", node="munich", by="t")
+        mine = services.leads.create(
+            Lead(company="Isar Quantum GmbH", node="munich", submitted_by=f"telegram:{me}"), "t"
+        )
+        theirs = services.leads.create(
+            Lead(company="Charles River Bio", node="boston", submitted_by="telegram:1"), "t"
+        )
+        await tg.send(tg.message(text="/myleads", language="en"))
+        shown = tg.last_message().params["text"]
+        assert mine.id in shown and "Isar Quantum" in shown
+        assert theirs.id not in shown and "Charles River" not in shown
+
+    run(runtime, scenario)
+
+
+def test_privacy_says_what_is_stored_and_for_how_long(runtime: Runtime) -> None:
+    async def scenario(tg: TelegramHarness) -> None:
+        await tg.send(tg.message(text="/privacy", language="fr"))
+        days = runtime.settings.audit_retention_days
+        assert tg.last_message().params["text"] == i18n.text(
+            "account.privacy", "fr", days=i18n.number(days, "fr")
+        )
 
     run(runtime, scenario)

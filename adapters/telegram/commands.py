@@ -39,14 +39,6 @@ LANGUAGE_MENU = "lang"
 WITH_DOCUMENTS = frozenset({"report", "ingest"})
 
 
-def _core_answers_start() -> bool:
-    # Until the core has its own "start" (a welcome that also redeems a code), the adapter
-    # redeems through "redeem" and welcomes with the help text.
-    from bot import intents
-
-    return "start" in getattr(intents, "COMMANDS", ())
-
-
 def command_action(name: str, argument: str) -> Action | None:
     """The core action of a command; None for /lang without a language (the adapter shows
     the language keyboard)."""
@@ -56,8 +48,6 @@ def command_action(name: str, argument: str) -> Action | None:
         if argument and i18n.supported(argument) == argument.lower()[:2]:
             return Action("language", value=i18n.supported(argument))
         return None
-    if name == "start" and not _core_answers_start():
-        return Action("redeem", value=argument) if argument else Action("help")
     return Action(_CORE.get(name, name), value=argument)
 
 

@@ -41,8 +41,7 @@ _OPEN_TO_ALL = frozenset({"start", "redeem", "language", "help", "privacy"})
 
 
 def unsupported_text(language: str) -> str:
-    key = "core.unsupported_message"
-    return i18n.text(key if i18n.has(key) else "telegram.unsupported", language)
+    return i18n.text("core.unsupported_message", language)
 
 
 class TelegramHandlers:
