@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from adapters.telegram import PLATFORM
 from adapters.telegram.callbacks import CallbackCodec
 from adapters.telegram.groups import GROUP_TYPES, Me
-from adapters.telegram.outgoing import send_reply
+from adapters.telegram.outgoing import retrying, send_reply
 from adapters.telegram.render import language_keyboard
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.sinks import DraftSink, EditSink
@@ -179,11 +179,10 @@ class TelegramHandlers:
         else:
             text = i18n.text("telegram.guests_refused", language)
         if markup is not None:
-            await bot.send_message(
-                inbound.chat_id,
-                text,
-                reply_markup=markup,
-                message_thread_id=inbound.thread_id,
+            await retrying(
+                lambda: bot.send_message(
+                    inbound.chat_id, text, reply_markup=markup, message_thread_id=inbound.thread_id
+                )
             )
             return
         await self._send_local(
