@@ -337,7 +337,7 @@ def test_a_bound_group_never_answers_above_partner_level(
         services.groups.bind("telegram", str(tg.group_id), "munich", by="test")
         recorder = Recorder(runtime)
         for user in (manager, guest):
-            await tg.send(tg.message("group_text", text="@bot Förderung?", user_id=user))
+            await tg.send(tg.message("group_text", text="@bot hilfe", user_id=user))
         roles = [(await asker.resolve(m)).role for m in recorder.seen]
         assert roles == ["partner", "partner"]
 

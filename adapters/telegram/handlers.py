@@ -37,6 +37,7 @@ from bot.streaming import deliver, failure_reply
 log = logging.getLogger(__name__)
 # What a guest may still do when guests are refused: join, choose a language, read the help
 # and the privacy note.
+_KEEP_HANDLED = 10_000
 _OPEN_TO_ALL = frozenset({"start", "redeem", "language", "help", "privacy"})
 
 
@@ -50,8 +51,9 @@ class TelegramHandlers:
         self.settings = settings
         self.codec = codec
         self.me: Me | None = None
-        # Update ids whose handling ended (answered, ignored or failed): tests wait on it.
-        self.handled: set[int] = set()
+        # The latest update ids whose handling ended (answered, ignored or failed), oldest
+        # first: for tests and diagnostics, not deduplication (that is SQL's).
+        self.handled: dict[int, None] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -93,7 +95,9 @@ class TelegramHandlers:
             reference = await self._tell_failure(bot, update, chat.id if chat else None)
             log.exception("reference %s: Telegram update %s failed", reference, update.update_id)
         finally:
-            self.handled.add(update.update_id)
+            self.handled[update.update_id] = None
+            while len(self.handled) > _KEEP_HANDLED:
+                del self.handled[next(iter(self.handled))]
 
     async def _first_delivery(self, update: Update, bot: Bot) -> bool:
         """False for an update already handled (Telegram retries a webhook it got no 200
