@@ -118,3 +118,37 @@ def test_every_button_fits_callback_data_and_decodes_to_itself() -> None:
         )  # fmt: skip
     assert CallbackCodec().decode(buttons[-1].callback_data) is None, "a restart forgets long ones"
     assert CallbackCodec().decode(buttons[0].callback_data) is not None, "short ones survive it"
+
+
+def test_a_retry_after_on_a_draft_pauses_the_drafts_for_as_long_as_telegram_asks() -> None:
+    import asyncio
+
+    from telegram.error import RetryAfter
+
+    from adapters.telegram.sinks import DraftSink
+
+    class Bot:
+        def __init__(self) -> None:
+            self.drafts: list[str] = []
+            self.refuse = True
+
+        async def send_message_draft(self, chat_id: int, draft_id: int, text: str, **_: object):  # type: ignore[no-untyped-def]
+            if self.refuse:
+                self.refuse = False
+                raise RetryAfter(5)
+            self.drafts.append(text)
+            return True
+
+    now = [0.0]
+    bot = Bot()
+    sink = DraftSink(bot, 42, CallbackCodec(), clock=lambda: now[0])  # type: ignore[arg-type]
+
+    async def stream() -> None:
+        await sink.show("Die")  # refused: wait 5 s
+        now[0] = 4.9
+        await sink.show("Die Förderung")  # still waiting: not sent
+        now[0] = 5.0
+        await sink.show("Die Förderung beträgt")
+
+    asyncio.run(stream())
+    assert bot.drafts == ["Die Förderung beträgt"]
