@@ -44,6 +44,8 @@ Summarise = Callable[[SummaryRequest, str, str], Awaitable[Reply]]  # request, r
 Offer = Callable[[str, Asker], Awaitable[Reply]]  # lead id, asker
 LeadCard = Callable[[str, Asker], Awaitable[Reply]]  # lead id, asker (show, match)
 UNLIMITED_PLATFORMS = frozenset({"cli"})
+# The buttons bot.leads.intake puts under a draft; their values are the words they stand for.
+INTAKE_BUTTONS = frozenset({"lead:confirm", "lead:cancel", "lead:add", "lead:new"})
 # Which rate-limit bucket each intent draws on; the rest (feedback, help) are free.
 _RATE_KIND = {
     "ask": "question",
@@ -240,8 +242,20 @@ class Assistant:
             yield await self.uploads.receive(message, asker, report=report)
             return
         draft = None
-        if self.intake is not None and action is None:
+        answer = message.text.strip()
+        # The intake's own buttons (save, cancel, add to the twin) and a cancel command answer
+        # the open draft as if their value had been typed.
+        intake_button = action is not None and (
+            action.id == "cancel" or action.id in INTAKE_BUTTONS
+        )
+        if self.intake is not None and (action is None or intake_button):
             draft = await self.intake.active(_conversation(message), message.user_id)
+            if action is not None:
+                answer = action.value or "cancel"
+        if draft is None and action is not None and action.id in INTAKE_BUTTONS:
+            record.intent = "intake"
+            yield Reply(i18n.text("core.nothing_to_cancel", language), language=language)
+            return
         if draft is not None:
             record.intent = "intake"
             if draft.step == "contact":
@@ -252,7 +266,7 @@ class Assistant:
             if (wait := self._limited(message, asker, "intake")) is not None:
                 yield wait
                 return
-            yield await self.intake.handle(draft, message.text.strip(), asker.role, asker.actor)
+            yield await self.intake.handle(draft, answer, asker.role, asker.actor)
             return
         try:
             intent = await self._intent(message, asker)

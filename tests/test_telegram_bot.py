@@ -374,11 +374,6 @@ def test_submit_walks_the_cores_intake_to_a_saved_lead_and_the_division_is_told(
     run(runtime, scenario)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: bot/assistant.py _dispatch skips the open draft when a message has an action, "
-    "so Action('cancel') answers 'nothing to cancel' during an intake",
-)
 def test_cancel_ends_an_open_submission(runtime: Runtime) -> None:
     async def scenario(tg: TelegramHarness) -> None:
         await tg.send(tg.message(text="/submit", language="en"))

@@ -36,7 +36,6 @@ _UNREADABLE = (
     "story",
 )
 
-INTAKE_BUTTONS = "lead:"
 Kind = Literal["message", "languages", "unsupported", "too_large"]
 Download = Callable[[str], Awaitable[bytes]]
 
@@ -84,8 +83,9 @@ def _base(
         display_name=user.full_name,
         hints=hints,
         audience=audience_,
+        node=bound_node if group else None,
         link=message_link(chat, message.message_id),
-        raw={"chat_type": chat.type, "group_node": bound_node},
+        raw={"chat_type": chat.type},
     )
 
 
@@ -164,12 +164,7 @@ def translate_callback(
     thread_id = _thread(message)
     base = _base(query.from_user, chat, message, bound_node, thread_id)
     private = chat.type == Chat.PRIVATE
-    if action.id.startswith(INTAKE_BUTTONS):
-        # The intake's buttons stand for the words its form understands ("yes", "cancel",
-        # "add", "new"): pressing one is typing it, in the open draft.
-        pressed = replace(base, text=action.value)
-    else:
-        pressed = replace(base, action=action)
+    pressed = replace(base, action=action)
     return Inbound(
         "message",
         pressed,
