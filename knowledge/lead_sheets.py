@@ -318,7 +318,7 @@ def _check_lists(
     for name in LIST_FIELDS:
         carried = set(getattr(before, name)) if before is not None else set()
         for item in values.get(name, []):
-            slug = "-".join(item.lower().split())
+            slug = "-".join(item.strip().lower().replace("_", "-").split())  # as validate()
             if glossary.canonical(name, item) is None and slug not in carried:
                 message = unknown_value(
                     _WHAT[name], item, glossary.suggest(name, item), glossary.ids(name)

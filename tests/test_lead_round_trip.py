@@ -320,7 +320,8 @@ def loaded_env(tmp_path_factory: pytest.TempPathFactory, shared_cache_url: str) 
         "ZBRAIN_DATA_DIR": str(tmp_path_factory.mktemp("cli") / "data"),
         "ZBRAIN_EMBEDDING_CACHE_URL": shared_cache_url,
     }
-    first = run_cli("leads", "list", env=env, timeout=600)
+    # Embeds the samples: minutes on a busy machine, seconds with a warm embedding cache.
+    first = run_cli("leads", "list", env=env, timeout=1800)
     assert first.returncode == 0, first.stderr
     return env
 
