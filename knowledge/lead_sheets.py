@@ -214,7 +214,7 @@ _WHAT = {"nodes": "node", "stages": "stage", "sectors": "sector", "needs": "need
 
 
 def unknown_value(what: str, value: str, suggestion: str | None, known: list[str]) -> str:
-    """ "unknown sector 'quantum' — did you mean …?" or, with nothing close, the known ones."""
+    """Why a value is refused: the closest known one ("did you mean"), or else all of them."""
     if suggestion is not None:
         return f"unknown {what} {value!r} — did you mean {suggestion!r}?"
     return f"unknown {what} {value!r}; known: {', '.join(known)}"
