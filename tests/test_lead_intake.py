@@ -137,11 +137,19 @@ def test_a_likely_duplicate_is_offered_before_saving(services) -> None:  # type:
 
 def test_a_partner_is_not_told_about_internal_leads(services) -> None:  # type: ignore[no-untyped-def]
     services.leads.create(Lead(company="H2 Motion GmbH", node="munich"), "munich-node")
-    chat = Chat(Intake(services), role="partner")
+    told: list[tuple[str, str]] = []
+
+    async def tell_managers(lead: Lead, twin: Lead) -> None:
+        told.append((lead.id, twin.id))
+
+    chat = Chat(Intake(services, tell_managers=tell_managers), role="partner")
     _draft_to_confirm(chat, "H2 Motion")
     saved = chat.say("yes")
     assert saved.startswith("Saved as L-0002") and "L-0001" not in saved
-    assert "possible duplicate of L-0001" in services.leads.require("L-0002").summary
+    assert "A similar lead already exists; a manager has been told." in saved
+    # The partner reads their own lead's summary: the twin's id is not in it either.
+    assert "L-0001" not in services.leads.require("L-0002").summary
+    assert told == [("L-0002", "L-0001")]
 
 
 def test_a_partner_is_asked_about_a_twin_they_submitted(services) -> None:  # type: ignore[no-untyped-def]
