@@ -74,12 +74,14 @@ def _alternatives(names: list[str], *, scale: bool = False) -> str:
 
 
 _CURRENCY = _alternatives(list(_BY_NAME))
+# 원 and 元 follow the number, and before one they are the end of a word (직원 40명 is staff).
+_CURRENCY_BEFORE = _alternatives([n for n in _BY_NAME if n not in ("원", "元")])
 _SCALE = _alternatives(list(SCALES), scale=True)
 _NUMBER = r"\d{1,3}(?:[,.'\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 # Currency before or after (or both: 人民币5000万元), a scale word, "de"/"d'" before a
 # French currency name ("5 millions d'euros").
 _AMOUNT = (
-    rf"(?:(?P<pre>{_CURRENCY})\s*|(?<![0-9a-zà-ÿ.,]))(?P<sign>[-−])?\s*(?P<num>{_NUMBER})"
+    rf"(?:(?P<pre>{_CURRENCY_BEFORE})\s*|(?<![0-9a-zà-ÿ])(?<![0-9][.,]))(?P<sign>[-−])?\s*(?P<num>{_NUMBER})"
     rf"(?:\s*(?P<scale>{_SCALE})\.?(?P<glued>{_ISO}{_NOT_LETTER})?)?"
     rf"(?:\s*(?:(?:de|d'|of)\s*)?(?P<post>{_CURRENCY}))?"
 )
