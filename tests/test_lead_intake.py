@@ -197,6 +197,33 @@ def test_with_an_llm_the_description_is_read_into_the_draft(services) -> None:  
     assert services.leads.require("L-0001").city == "Beersheba"
 
 
+def test_what_the_llm_extracted_passes_the_form_s_checks(services) -> None:  # type: ignore[no-untyped-def]
+    extracted = {
+        "company": "25",
+        "node": "Paris",
+        "sectors": ["Munich", "hydrogen", "2000万美元"],
+        "investment_amount": 20000000,
+        "investment_currency": "dollars",
+        "expected_jobs": -5,
+        "needs": ["unicorns"],
+    }
+    fake = FakeOpenAI(responder=lambda body: json.dumps(extracted))
+    with serve_fake_openai(fake):
+        settings = load_settings(
+            OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="k", ZBRAIN_LLM_MODEL="m"
+        )
+        llm = LLMClient(settings)
+        chat = Chat(Intake(services, llm=llm))
+        first = chat.say("new lead: an electrolyser maker wants a pilot plant")
+        Chat.loops[0].run(llm.aclose())
+    values = Chat.loops[0].run(chat.intake.active(CONVERSATION, "u1")).values  # type: ignore[union-attr]
+    # "25" is no company, Paris no node, -5 no number of jobs, unicorns no need: all asked.
+    assert "company's name" in first
+    assert "company" not in values and "node" not in values and "expected_jobs" not in values
+    assert values["sectors"] == ["hydrogen"] and "needs" not in values
+    assert values["investment"] == [20_000_000, "USD"]
+
+
 def test_when_the_llm_fails_the_guided_form_takes_over(services) -> None:  # type: ignore[no-untyped-def]
     with serve_fake_openai(FakeOpenAI(failures=[500] * 10)) as fake:
         settings = load_settings(

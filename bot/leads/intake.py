@@ -200,7 +200,7 @@ class Intake:
             draft.step = field
             await self._save(draft)
             return Reply(self._question(draft, correcting=True), language=language)
-        if word in NEGATIVE and draft.step == "choose":
+        if (word in NEGATIVE or word in YES) and draft.step == "choose":
             draft.step = "confirm"  # nothing to change after all
             await self._save(draft)
             return self._show(draft)
