@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from bot import i18n
+from bot import account, i18n
 from bot.answer import AnswerService
 from bot.askers import Asker, AskerResolver
 from bot.boundary import guarded
@@ -32,6 +32,7 @@ from bot.messages import Action, IncomingMessage, Reply, ReplyUpdate
 from bot.ratelimit import RateLimiter
 from bot.services import Services
 from bot.streaming import failure_reply
+from bot.uploads import UploadDesk
 from knowledge.audit import AuditLog, Exchange
 from knowledge.identities import InviteError
 from knowledge.leads import LeadError
@@ -106,6 +107,11 @@ class Assistant:
         self.divisions = list(divisions)
         self.division_names = dict(division_names or {})
         self.posters = posters
+        self.uploads = UploadDesk(services, posters, self.divisions)
+
+    def suggested_prompts(self, language: str) -> list[str]:
+        """What an app offers to ask when a conversation starts (Slack's suggested prompts)."""
+        return account.suggested_prompts(i18n.supported(language))
 
     async def __call__(self, message: IncomingMessage) -> AsyncIterator[ReplyUpdate]:
         language = [i18n.supported(message.locale)]
@@ -228,12 +234,10 @@ class Assistant:
             record.intent = "language"
             yield await self._set_language(action.value, message)
             return
-        if message.attachments and not message.text.strip():
-            record.intent = "attachments"
-            names = ", ".join(a.filename for a in message.attachments)
-            yield Reply(
-                i18n.text("core.attachments_unused", language, names=names), language=language
-            )
+        if message.attachments:
+            record.intent, record.question = "upload", message.attachments[0].filename
+            report = action is not None and action.id == "report"
+            yield await self.uploads.receive(message, asker, report=report)
             return
         draft = None
         if self.intake is not None and action is None:
@@ -300,6 +304,21 @@ class Assistant:
             )
         elif name == "cancel":
             yield Reply(i18n.text("core.nothing_to_cancel", language), language=language)
+        elif name == "start":
+            if intent.value.strip():
+                yield await self._redeem(intent.value, message, asker)
+            else:
+                yield account.welcome(asker)
+        elif name == "my_leads":
+            yield await account.my_leads(self.services, asker)
+        elif name == "privacy":
+            yield account.privacy(asker, self.services.settings)
+        elif name == "invite":
+            yield await account.invite(self.services, asker, intent.text)
+        elif name == "ingest":
+            yield await self.uploads.choose(intent.value, message, asker)
+        elif name == "report":
+            yield await self.uploads.report(intent.value, message, asker)
         elif name == "summary" and self.summarise is not None and intent.summary is not None:
             yield await self.summarise(intent.summary, asker.role, language)
         elif name in ("offer", "lead", "match") and intent.lead_id:

@@ -614,6 +614,12 @@ def _register_subcommands() -> None:
 
     app.add_typer(leads_app, name="leads")
     register_admin(app)
+    from bot.runtime import discover_adapters
+
+    for plugin in discover_adapters():
+        register_cli = getattr(plugin, "register_cli", None)
+        if register_cli is not None:
+            register_cli(app)
 
 
 _register_subcommands()

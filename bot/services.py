@@ -31,6 +31,8 @@ from retrieval.vectors import VectorMatrix
 
 if TYPE_CHECKING:
     from knowledge.audit import AuditLog
+    from knowledge.group_bindings import GroupBindings
+    from knowledge.handled_events import HandledEvents
     from knowledge.identities import IdentityRegistry, InviteStore
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,18 @@ class Services:
         from knowledge.identities import InviteStore
 
         return InviteStore(self.engine)
+
+    @cached_property
+    def handled_events(self) -> HandledEvents:
+        from knowledge.handled_events import HandledEvents
+
+        return HandledEvents(self.engine)
+
+    @cached_property
+    def groups(self) -> GroupBindings:
+        from knowledge.group_bindings import GroupBindings
+
+        return GroupBindings(self.engine)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     rate_intake: str = Field("30/60s", validation_alias="ZBRAIN_RATE_INTAKE")
     audit_retention_days: int = Field(180, ge=1, validation_alias="ZBRAIN_AUDIT_RETENTION_DAYS")
     telegram_bot_name: str | None = Field(None, validation_alias="ZBRAIN_TELEGRAM_BOT_NAME")
+    # The HTTP server `zbrain serve` runs when an adapter takes events over HTTP (Slack's
+    # /slack/events, Telegram's webhook); loopback by default, behind a reverse proxy.
+    http_host: str = Field("127.0.0.1", validation_alias="ZBRAIN_HTTP_HOST")
+    http_port: int = Field(8080, ge=0, le=65535, validation_alias="ZBRAIN_HTTP_PORT")
+    # Documents people upload in chat (Telegram lets a bot download at most 20 MB).
+    upload_max_mb: float = Field(20.0, gt=0, le=200, validation_alias="ZBRAIN_UPLOAD_MAX_MB")
 
     @field_validator("rate_questions", "rate_intake")
     @classmethod
