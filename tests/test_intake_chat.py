@@ -56,7 +56,7 @@ def test_answers_that_do_not_fit_are_refused_in_the_form_s_language(chat: Transc
     assert "联系人" in chat.ask("跳过", as_="staff").text
     assert "“25”既不是姓名" in chat.ask("25", as_="staff").text
     draft = chat.ask("王强, wq@example.cn", as_="staff").text
-    assert "请确认线索草稿" in draft and "投资额: 20,000,000 USD" in draft
+    assert "请确认线索草稿" in draft and "投资额：20,000,000 USD" in draft
     chat.ask("确认", as_="staff")
     lead = chat.runtime.services.leads.require("L-0001")
     assert (lead.node, lead.sectors, lead.expected_jobs) == ("tel-aviv", ["agritech"], 60)
@@ -106,7 +106,7 @@ def test_a_correction_is_understood_in_chinese_and_german(chat: Transcript) -> N
     draft = _to_draft(chat, zh, "跳过")
     assert "请确认线索草稿" in draft
     corrected = chat.ask("投资额：2000万美元", as_="staff").text
-    assert "投资额: 20,000,000 USD" in corrected
+    assert "投资额：20,000,000 USD" in corrected
     assert "这不是有效的金额" in chat.ask("投资额：很多", as_="staff").text
     chat.ask("取消", as_="staff")
     de = "Neuer Lead: Isar Lab GmbH aus München, 15 Mio. €, 60 Arbeitsplätze, braucht Labor"

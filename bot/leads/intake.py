@@ -32,7 +32,6 @@ from bot.leads.intake_text import (
     ADD,
     CANCEL,
     CHANGE,
-    FIELD_SEPARATOR,
     NEGATIVE,
     NEW,
     TRIGGERS,
@@ -212,8 +211,9 @@ class Intake:
 
     def _which_field(self, draft: Draft) -> str:
         fields = ", ".join(label(f, draft.language) for f in FIELDS)
-        separator = FIELD_SEPARATOR.get(draft.language, ": ")
-        example = f"{label('expected_jobs', draft.language)}{separator}80"
+        example = say(
+            "field_value", draft.language, field=label("expected_jobs", draft.language), value=80
+        )
         return say("which_field", draft.language, fields=fields, example=example)
 
     def _reason(self, error: LeadError, draft: Draft) -> str:
@@ -323,7 +323,11 @@ class Intake:
             ("contact", " · ".join(p for p in (lead.contact_name, lead.contact_email) if p)),
             ("summary", lead.summary[:300]),
         ]
-        lines += [f"• {label(key, language)}: {value}" for key, value in rows if value]
+        lines += [
+            "• " + say("field_value", language, field=label(key, language), value=value)
+            for key, value in rows
+            if value
+        ]
         return Reply(
             "\n".join(lines),
             actions=(

@@ -63,8 +63,6 @@ CHANGE = {
     "change", "edit", "correct", "修改", "更改", "改", "ändern", "korrigieren", "modifier",
     "corriger", "수정", "변경", "שנה", "לשנות", "תיקון",
 }  # fmt: skip
-# How a field and its value are written together in each language ("Emplois : 80").
-FIELD_SEPARATOR = {"zh": "：", "fr": " : "}
 SKIP = {
     "skip",
     "-",
