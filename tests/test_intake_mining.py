@@ -464,6 +464,8 @@ def test_an_answer_that_does_not_fit_its_field_is_refused(
             ["Anna Weber", "anna@example.de", "+49 89 1234567"],
         ),
         ("contact", "王强", ["王强", None, None]),
+        ("contact", "Anna Weber, Tel. +49 89 1234567", ["Anna Weber", None, "+49 89 1234567"]),
+        ("contact", "王强，电话：13812345678", ["王强", None, "13812345678"]),
         ("company", "  Isar   Lab GmbH ", "Isar Lab GmbH"),
     ],
 )

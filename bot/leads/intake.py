@@ -161,7 +161,7 @@ class Intake:
         if draft.step in ("confirm", "choose"):
             return await self._review(draft, answer, word, role, actor)
         pair = labelled(answer)
-        field, value = pair if pair and pair[0] in STEPS else (draft.step, answer)
+        field, value = pair if pair else (draft.step, answer)  # "jobs: 60" at any question
         try:
             self._take(draft, field, value)
         except LeadError as exc:

@@ -30,7 +30,8 @@ MIN_PHONE_DIGITS = 7
 _LIST_SPLIT = re.compile(r"\s*(?:[,;，；、/]|\band\b|\bund\b|\bet\b|和|及|및)\s*", re.IGNORECASE)
 _CONTACT_SPLIT = re.compile(r"[,，;；]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?[\d\s()./-]+")
+# A phone number, perhaps after a short label ("Tel. +49 89 1234567", "电话：138…").
+_PHONE = re.compile(r"(?:[^\W\d_]{1,10}\.?\s*[:：]?\s*)?(?P<number>\+?[\d\s()./-]+)")
 _NUMBER = re.compile(r"[-−]?\d+(?:[,.'\u00a0 ]\d{3})*(?:[.,]\d+)?")
 _LABELLED = re.compile(
     r"^\s*(?P<label>[^:：=\n]{1,30}?)\s*(?:[:：=]|->|→|改为|改成|修改为)\s*(?P<value>.+?)\s*$",
@@ -182,8 +183,8 @@ class FieldReader:
             digits = sum(c.isdigit() for c in part)
             if _EMAIL.fullmatch(part) and email is None:
                 email = part
-            elif _PHONE.fullmatch(part) and digits >= MIN_PHONE_DIGITS and phone is None:
-                phone = part
+            elif (number := _PHONE.fullmatch(part)) and digits >= MIN_PHONE_DIGITS and not phone:
+                phone = number["number"].strip()
             elif digits == 0 and sum(c.isalpha() for c in part) >= 2 and len(part) <= 100:
                 names.append(part)
             else:
