@@ -60,10 +60,16 @@ _ISO = "(?:" + "|".join(c.lower() for c in CURRENCIES) + ")"
 _ISO_AFTER = f"(?={_ISO}{_NOT_LETTER})"
 
 
+# Codes that are also words ("ils ont 60 emplois", "c.-à-d." written "cad"): capitals only.
+_CAPITALS_ONLY = {"ils", "cad", "aud"}
+
+
 def _alternatives(names: list[str], *, scale: bool = False) -> str:
     parts = []
     for name in sorted(names, key=len, reverse=True):
         escaped = re.escape(name).replace(r"\ ", r"\s+")
+        if name in _CAPITALS_ONLY:
+            escaped = f"(?-i:{name.upper()})"
         if _LATIN.match(name):
             # A scale may run into an ISO code ("5 MEUR"); otherwise whole words only.
             after = f"(?:{_NOT_LETTER}|{_ISO_AFTER})" if scale else _NOT_LETTER
@@ -74,8 +80,11 @@ def _alternatives(names: list[str], *, scale: bool = False) -> str:
 
 
 _CURRENCY = _alternatives(list(_BY_NAME))
-# 원 and 元 follow the number, and before one they are the end of a word (직원 40명 is staff).
-_CURRENCY_BEFORE = _alternatives([n for n in _BY_NAME if n not in ("원", "元")])
+# Before a number only symbols and codes ("we won 3 prizes" is no 3 KRW, and in 직원 40명
+# the 원 ends the word for staff); names follow the number.
+_CURRENCY_BEFORE = _alternatives(
+    [n for n in _BY_NAME if not n.isalpha() or n.upper() in CURRENCIES or n in ("人民币", "rmb")]
+)
 _SCALE = _alternatives(list(SCALES), scale=True)
 _NUMBER = r"\d{1,3}(?:[,.'\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 # Currency before or after (or both: 人民币5000万元), a scale word, "de"/"d'" before a

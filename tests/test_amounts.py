@@ -70,6 +70,8 @@ def test_a_number_without_currency_is_an_amount_only_for_import() -> None:
 def test_in_running_text_only_amounts_with_a_currency_count() -> None:
     text = "H2 Motion GmbH, 60 jobs, 5000 m² land, EUR 15 million in 2026, staff 40명, 직원 40명"
     assert [(a.value, a.currency) for a in find_amounts(text)] == [(15_000_000, "EUR")]
+    assert find_amounts("they won 3 prizes; ils ont 60 emplois") == []
+    assert [a.value for a in find_amounts("ILS 5m, 5 ILS")] == [5_000_000, 5]
 
 
 def test_a_spreadsheet_with_german_and_french_amounts_imports(tmp_path: Path) -> None:
