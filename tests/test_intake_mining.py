@@ -511,3 +511,25 @@ def test_a_field_is_named_in_any_language() -> None:
     assert [field_named(w) for w in words] == [
         "investment", "investment", "expected_jobs", "sectors", "node", "contact", None,
     ]  # fmt: skip
+
+
+def test_a_model_s_extraction_keeps_only_what_passes_the_checks(glossary: Glossary) -> None:
+    extracted = {
+        "company": "Isar Lab GmbH",
+        "node": "München",
+        "sectors": ["hydrogen", "Munich"],
+        "needs": ["unicorns"],
+        "investment_amount": "12 Mio. EUR",
+        "expected_jobs": "60",
+        "city": " Garching ",
+    }
+    assert _reader(glossary).extracted(extracted) == {
+        "company": "Isar Lab GmbH",
+        "node": "munich",
+        "sectors": ["hydrogen"],
+        "investment": [12_000_000, "EUR"],
+        "expected_jobs": 60,
+        "city": "Garching",
+    }
+    refused = {"company": "25", "node": "Paris", "investment_amount": 5, "expected_jobs": -5}
+    assert _reader(glossary).extracted(refused) == {}  # 5 without a currency is no amount

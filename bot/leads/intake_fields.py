@@ -219,6 +219,9 @@ class FieldReader:
         jobs = data.get("expected_jobs")
         if isinstance(jobs, float) and jobs.is_integer():
             jobs = int(jobs)
+        elif isinstance(jobs, str):
+            with contextlib.suppress(FieldError):
+                jobs = self.jobs(jobs)
         if isinstance(jobs, int) and not isinstance(jobs, bool) and jobs > 0:
             found["expected_jobs"] = jobs
         for field in ("country", "city", "title"):
