@@ -158,7 +158,7 @@ def _text(value: Any) -> str:
 
 
 def parse_amount(value: Any) -> tuple[float | None, str | None]:
-    """'EUR 12,000,000', '1,200万元', '€12m', '12 Mio. EUR', 3500000 → (amount, currency or None)."""
+    """'EUR 12,000,000', '1,200万元', '€12m', '12 Mio. EUR', 3500000 → (amount, currency|None)."""
     from knowledge.amounts import read_amount  # the one parser chat intake uses too
 
     if isinstance(value, int | float):
