@@ -533,3 +533,14 @@ def test_a_model_s_extraction_keeps_only_what_passes_the_checks(glossary: Glossa
     }
     refused = {"company": "25", "node": "Paris", "investment_amount": 5, "expected_jobs": -5}
     assert _reader(glossary).extracted(refused) == {}  # 5 without a currency is no amount
+
+
+def test_a_contact_correction_is_known_to_hold_a_contact() -> None:
+    from bot.leads.intake import holds_contact
+    from knowledge.lead_drafts import Draft
+
+    at_draft = Draft("c", "u", "en", step="confirm")
+    assert holds_contact(at_draft, "contact: Hans Meier, hans@example.com")
+    assert holds_contact(at_draft, "Ansprechpartner: Hans Meier")
+    assert not holds_contact(at_draft, "jobs: 80")
+    assert holds_contact(Draft("c", "u", "en", step="contact"), "Hans Meier")

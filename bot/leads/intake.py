@@ -91,6 +91,13 @@ def starts_intake(text: str) -> str | None:
     return None
 
 
+def holds_contact(draft: Draft, text: str) -> bool:
+    """Whether this answer to the draft may name a contact person: the contact question, or
+    a correction such as "contact: Anna Weber, anna@example.de" at any step (not for logs)."""
+    pair = labelled(text)
+    return draft.step == "contact" or (pair is not None and pair[0] == "contact")
+
+
 def _word(text: str) -> str:
     return normalize(text).strip(" .!。！")
 
