@@ -32,7 +32,8 @@ _LATIN_FORM = re.compile(
 _CJK_FORM = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团|株式会社)")
 _KOREAN_FORM = r"(?:주식회사|유한회사|\(주\))"
 _KOREAN_PREFIX = re.compile(_KOREAN_FORM + r"\s*(?P<name>[\w&\-]+(?:\s[A-Za-z][\w&\-]*)*)")
-_KOREAN_SUFFIX = re.compile(r"(?P<name>[\w&\-]+)\s*" + _KOREAN_FORM)
+# Names start at a word's start (tried everywhere, a long word would cost its length squared).
+_KOREAN_SUFFIX = re.compile(r"(?<![\w&\-])(?P<name>[\w&\-]{1,40})\s*" + _KOREAN_FORM)
 _HEBREW_FORM = re.compile(r'בע"מ')
 # Where a name cannot run across.
 _BREAK = re.compile(r"[,;:!?()\[\]\n。，；：！？、]|\s[-–—]\s")
@@ -71,6 +72,7 @@ _JOBS = [
 ]
 _EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+")
 SURE_LANGUAGE = 0.55  # lingua's confidence for the best Latin-script language
+LANGUAGE_SAMPLE = 2000  # characters: a description's language shows in its opening
 
 
 def find_company(text: str) -> tuple[str, tuple[int, int]] | None:
@@ -82,8 +84,9 @@ def find_company(text: str) -> tuple[str, tuple[int, int]] | None:
 
 def _before(text: str, end: int) -> tuple[str, int]:
     """The text before `end` back to the last break, and where it starts."""
-    breaks = [m.end() for m in _BREAK.finditer(text, 0, end)]
-    start = breaks[-1] if breaks else 0
+    window = max(0, end - 200)  # names are short; a long text must not cost its length per form
+    breaks = [m.end() for m in _BREAK.finditer(text, window, end)]
+    start = breaks[-1] if breaks else window
     return text[start:end], start
 
 
@@ -113,7 +116,10 @@ def _latin(text: str) -> tuple[str, tuple[int, int]] | None:
 def _cjk(text: str) -> tuple[str, tuple[int, int]] | None:
     for form in _CJK_FORM.finditer(text):
         before, offset = _before(text, form.start())
-        run = re.search(r"(?:[A-Za-z0-9][\w&\-]*\s+)*[\w&·\-]+\s*$", before)
+        # A name is short: looking further back only costs time on a long line.
+        tail = before[-60:]
+        offset += len(before) - len(tail)
+        run = re.search(r"(?:[A-Za-z0-9][\w&\-]*\s+)*[\w&·\-]+\s*$", tail)
         if run is None:
             continue
         name = run.group(0)
@@ -231,8 +237,8 @@ def form_language(description: str, glossary: Glossary, fallback: str) -> str:
     """The language of the description's own words: company names, legal forms ("GmbH" is
     no German), amounts, node names and addresses removed first. When that leaves too little
     to be sure, the fallback (the language the person was answered in)."""
-    text = normalize_text(description)
-    spans = [a for a in find_amounts(text)]
+    text = normalize_text(description[:LANGUAGE_SAMPLE])
+    spans = find_amounts(text)
     company = find_company(text)
     rest = _blank(text, [(a.start, a.end) for a in spans] + ([company[1]] if company else []))
     rest = _LATIN_FORM.sub(" ", _EMAIL_OR_URL.sub(" ", rest))
