@@ -184,30 +184,18 @@ def _text(value: Any, *, multiline: bool = False) -> str:
 
 
 def parse_amount(value: Any) -> tuple[float | None, str | None]:
-    """'EUR 12,000,000', '1,200万元', '€12m', 3500000 → (amount, currency or None)."""
+    """'EUR 12,000,000', '1,200万元', '€12m', '12 Mio. EUR', 3500000 → (amount, currency|None)."""
+    from knowledge.amounts import read_amount  # the one parser chat intake uses too
+
     if isinstance(value, int | float):
         return float(value), None
     text = _text(value)
     if not text:
         return None, None
-    match = _AMOUNT.match(text)
-    if not match:
+    found = read_amount(text)
+    if found is None:
         raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'")
-    number = match["num"].replace(" ", "")
-    if _EUROPEAN.match(number):  # 12.000.000 or 1.250,5: dots group thousands
-        number = number.replace(".", "").replace(",", ".")
-    number = number.replace(",", "")
-    try:
-        amount = float(number)
-    except ValueError:
-        raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'") from None
-    unit = (match["unit"] or "").lower()
-    amount *= _UNITS.get(unit, 1)
-    currency = None
-    for part in (match["pre"], match["post"]):
-        if part:
-            currency = _CURRENCY_NAMES.get(part) or _SYMBOLS.get(part, part.upper())
-    return amount, currency
+    return found
 
 
 _WHAT = {"nodes": "node", "stages": "stage", "sectors": "sector", "needs": "need"}
