@@ -26,7 +26,7 @@ from bot.channels import PosterRegistry
 from bot.divisions import Division, closest_division
 from bot.handoff import division_for, hand_off, handoff_post
 from bot.intents import Intent, action_intent, command_intent, recognize
-from bot.leads.intake import Intake
+from bot.leads.intake import Intake, holds_contact
 from bot.leads.requests import SummaryRequest
 from bot.messages import Action, IncomingMessage, Reply, ReplyUpdate
 from bot.ratelimit import RateLimiter
@@ -258,7 +258,7 @@ class Assistant:
             return
         if draft is not None:
             record.intent = "intake"
-            if draft.step == "contact":
+            if holds_contact(draft, answer):
                 record.question = "[contact withheld]"
             record.withhold_answer = draft.step == "contact" or any(
                 draft.values.get("contact") or ()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from knowledge.amounts import read_amount  # the one parser chat intake uses too
 from knowledge.glossary import Glossary, cached_glossary, closest, normalize
 from knowledge.lead_store import LeadStore
 from knowledge.leads import CONTACT_FIELDS, Lead, LeadError, Stage, changed_fields, validate
@@ -67,30 +68,6 @@ def _header_key(name: str) -> str:
 
 _BY_HEADER = {_header_key(name): f for f, names in HEADERS.items() for name in (f, *names)}
 _LIST_SPLIT = re.compile(r"[,;，；、/|]+")
-_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY", "₪": "ILS", "₩": "KRW"}
-# Currency names as Chinese users write them after an amount (3000万欧元).
-_CURRENCY_NAMES = {
-    "元": "CNY",
-    "人民币": "CNY",
-    "欧元": "EUR",
-    "美元": "USD",
-    "英镑": "GBP",
-    "谢克尔": "ILS",
-    "新谢克尔": "ILS",
-    "韩元": "KRW",
-    "日元": "JPY",
-    "港元": "HKD",
-    "瑞士法郎": "CHF",
-}
-_UNITS = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9}
-_AMOUNT = re.compile(
-    r"^(?P<pre>[A-Za-z]{3}|[€$£¥￥₪₩])?\s*(?P<num>[\d.,\s]+?)\s*"
-    r"(?P<unit>万|亿|k|mn|m|million|bn)?\s*(?P<post>[A-Za-z]{3}|新谢克尔|瑞士法郎|人民币|欧元|美元|英镑|谢克尔|韩元|日元|港元|元|[€$£¥￥₪₩])?$",
-    re.IGNORECASE,
-)
-
-
-_EUROPEAN = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
 
 
 class SheetError(Exception):
@@ -185,8 +162,6 @@ def _text(value: Any, *, multiline: bool = False) -> str:
 
 def parse_amount(value: Any) -> tuple[float | None, str | None]:
     """'EUR 12,000,000', '1,200万元', '€12m', '12 Mio. EUR', 3500000 → (amount, currency|None)."""
-    from knowledge.amounts import read_amount  # the one parser chat intake uses too
-
     if isinstance(value, int | float):
         return float(value), None
     text = _text(value)

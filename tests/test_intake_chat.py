@@ -119,8 +119,20 @@ def test_a_correction_is_understood_in_chinese_and_german(chat: Transcript) -> N
     assert '"Einhörner" ist keine uns bekannte Branche' in refused
 
 
+class CapturingPoster:
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str]] = []
+
+    async def post(self, channel: str, reply) -> str:  # type: ignore[no-untyped-def]
+        self.posts.append((channel, reply.text))
+        return "m1"
+
+
 def test_a_twin_the_asker_may_not_see_is_not_named(chat: Transcript, caplog) -> None:  # type: ignore[no-untyped-def]
     services = chat.runtime.services
+    managers = CapturingPoster()
+    chat.runtime.settings.digest_channel = "managers:room"
+    chat.runtime.posters.register("managers:", managers)
     hidden = Lead(company="Zugspitze Electrolysis GmbH", node="munich", visibility="restricted")
     services.leads.create(hidden, "munich-node")
     _to_draft(chat, ZUGSPITZE, "skip")
@@ -129,4 +141,7 @@ def test_a_twin_the_asker_may_not_see_is_not_named(chat: Transcript, caplog) -> 
     assert saved.startswith("Saved as L-0002") and "L-0001" not in saved
     assert "A similar lead already exists; a manager has been told." in saved
     assert "L-0001" not in services.leads.require("L-0002").summary
-    assert "L-0002 may duplicate L-0001" in caplog.text  # what the managers are told
+    assert "L-0002 may duplicate L-0001" in caplog.text
+    # Only the managers' channel (the digest's) hears which restricted lead it resembles.
+    [(channel, told)] = managers.posts
+    assert channel == "managers:room" and "L-0001" in told and "L-0002" in told
