@@ -20,6 +20,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from bot import i18n
+from bot.account import invite_link
+from bot.database import database_engine
 from bot.settings import ConfigError, Settings, load_settings
 from knowledge.audit import AuditLog, Exchange
 from knowledge.identities import (
@@ -30,7 +32,6 @@ from knowledge.identities import (
     UnknownIdentityError,
 )
 from knowledge.migrations import DatabaseSchemaError
-from knowledge.sql import make_engine
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -89,7 +90,7 @@ def _user_errors() -> Iterator[None]:
 
 def _settings_and_engine() -> tuple[Settings, Engine]:
     settings = load_settings()
-    return settings, make_engine(settings.resolved_database_url)
+    return settings, database_engine(settings)
 
 
 def _actor() -> str:
@@ -130,13 +131,6 @@ def parse_user(text: str) -> tuple[str, str]:
 
 def _when(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def invite_link(settings: Settings, code: str) -> str | None:
-    """The Telegram deep link that redeems the code, once the bot's name is configured."""
-    if not settings.telegram_bot_name:
-        return None
-    return f"https://t.me/{settings.telegram_bot_name}?start={code}"
 
 
 # ---------------------------------------------------------------------- zbrain invite

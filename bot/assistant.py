@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from bot import i18n
+from bot import account, i18n
 from bot.answer import AnswerService
 from bot.askers import Asker, AskerResolver
 from bot.boundary import guarded
@@ -32,6 +32,7 @@ from bot.messages import Action, IncomingMessage, Reply, ReplyUpdate
 from bot.ratelimit import RateLimiter
 from bot.services import Services
 from bot.streaming import failure_reply
+from bot.uploads import UploadDesk
 from knowledge.audit import AuditLog, Exchange
 from knowledge.identities import InviteError
 from knowledge.leads import LeadError
@@ -43,6 +44,8 @@ Summarise = Callable[[SummaryRequest, str, str], Awaitable[Reply]]  # request, r
 Offer = Callable[[str, Asker], Awaitable[Reply]]  # lead id, asker
 LeadCard = Callable[[str, Asker], Awaitable[Reply]]  # lead id, asker (show, match)
 UNLIMITED_PLATFORMS = frozenset({"cli"})
+# The buttons bot.leads.intake puts under a draft; their values are the words they stand for.
+INTAKE_BUTTONS = frozenset({"lead:confirm", "lead:cancel", "lead:add", "lead:new"})
 # Which rate-limit bucket each intent draws on; the rest (feedback, help) are free.
 _RATE_KIND = {
     "ask": "question",
@@ -106,6 +109,11 @@ class Assistant:
         self.divisions = list(divisions)
         self.division_names = dict(division_names or {})
         self.posters = posters
+        self.uploads = UploadDesk(services, posters, self.divisions)
+
+    def suggested_prompts(self, language: str) -> list[str]:
+        """What an app offers to ask when a conversation starts (Slack's suggested prompts)."""
+        return account.suggested_prompts(i18n.supported(language))
 
     async def __call__(self, message: IncomingMessage) -> AsyncIterator[ReplyUpdate]:
         language = [i18n.supported(message.locale)]
@@ -228,16 +236,26 @@ class Assistant:
             record.intent = "language"
             yield await self._set_language(action.value, message)
             return
-        if message.attachments and not message.text.strip():
-            record.intent = "attachments"
-            names = ", ".join(a.filename for a in message.attachments)
-            yield Reply(
-                i18n.text("core.attachments_unused", language, names=names), language=language
-            )
+        if message.attachments:
+            record.intent, record.question = "upload", message.attachments[0].filename
+            report = action is not None and action.id == "report"
+            yield await self.uploads.receive(message, asker, report=report)
             return
         draft = None
-        if self.intake is not None and action is None:
+        answer = message.text.strip()
+        # The intake's own buttons (save, cancel, add to the twin) and a cancel command answer
+        # the open draft as if their value had been typed.
+        intake_button = action is not None and (
+            action.id == "cancel" or action.id in INTAKE_BUTTONS
+        )
+        if self.intake is not None and (action is None or intake_button):
             draft = await self.intake.active(_conversation(message), message.user_id)
+            if action is not None:
+                answer = action.value or "cancel"
+        if draft is None and action is not None and action.id in INTAKE_BUTTONS:
+            record.intent = "intake"
+            yield Reply(i18n.text("core.nothing_to_cancel", language), language=language)
+            return
         if draft is not None:
             record.intent = "intake"
             if draft.step == "contact":
@@ -248,7 +266,7 @@ class Assistant:
             if (wait := self._limited(message, asker, "intake")) is not None:
                 yield wait
                 return
-            yield await self.intake.handle(draft, message.text.strip(), asker.role, asker.actor)
+            yield await self.intake.handle(draft, answer, asker.role, asker.actor)
             return
         try:
             intent = await self._intent(message, asker)
@@ -300,6 +318,21 @@ class Assistant:
             )
         elif name == "cancel":
             yield Reply(i18n.text("core.nothing_to_cancel", language), language=language)
+        elif name == "start":
+            if intent.value.strip():
+                yield await self._redeem(intent.value, message, asker)
+            else:
+                yield account.welcome(asker)
+        elif name == "my_leads":
+            yield await account.my_leads(self.services, asker)
+        elif name == "privacy":
+            yield account.privacy(asker, self.services.settings)
+        elif name == "invite":
+            yield await account.invite(self.services, asker, intent.text)
+        elif name == "ingest":
+            yield await self.uploads.choose(intent.value, message, asker)
+        elif name == "report":
+            yield await self.uploads.report(intent.value, message, asker)
         elif name == "summary" and self.summarise is not None and intent.summary is not None:
             yield await self.summarise(intent.summary, asker.role, language)
         elif name in ("offer", "lead", "match") and intent.lead_id:

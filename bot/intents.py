@@ -26,7 +26,22 @@ from bot.words import Lexicon, Text, only
 from knowledge.glossary import Glossary
 
 IntentName = Literal[
-    "ask", "summary", "offer", "lead", "match", "new_lead", "feedback", "route", "help", "cancel"
+    "ask",
+    "summary",
+    "offer",
+    "lead",
+    "match",
+    "new_lead",
+    "feedback",
+    "route",
+    "help",
+    "cancel",
+    "my_leads",
+    "privacy",
+    "invite",
+    "start",
+    "report",
+    "ingest",
 ]
 COMMANDS: tuple[IntentName, ...] = get_args(IntentName)
 FEEDBACK_VALUES = ("up", "down")
@@ -88,7 +103,9 @@ def command_intent(
     summary: filters in any language ("本月 慕尼黑", "month munich"; needs the glossary);
     lead / offer / match: a lead id ("L-0042", "42"); ask: the question; new_lead: an
     optional description; feedback: "up" or "down" (and the reply id, as `reply_id` or after
-    the vote); route: the reply id (as the argument or `reply_id`)."""
+    the vote); route: the reply id (as the argument or `reply_id`); invite: a node; start: an
+    optional invite code; report / ingest: a pending upload's choice (bot.uploads); my_leads
+    and privacy take nothing."""
     command = name.strip().lstrip("/").lower().replace("-", "_")
     argument = argument.strip()
     if command not in COMMANDS:
@@ -114,7 +131,11 @@ def command_intent(
         if not target:
             raise ValueError("the route command needs the id of the reply to route")
         return Intent("route", reply_id=target)
-    return Intent(command)  # help, cancel
+    if command == "invite":
+        return Intent("invite", text=argument)
+    if command in ("start", "report", "ingest"):
+        return Intent(command, value=argument)  # type: ignore[arg-type]
+    return Intent(command)  # help, cancel, my_leads, privacy
 
 
 def action_intent(action_id: str, value: str = "", reply_id: str = "") -> Intent:

@@ -4,7 +4,10 @@ adapters are configured. `zbrain ask`, `chat` and `serve` all build their proces
 Adapters are found by entry point (group `zbrain.adapters` in pyproject.toml), so the core
 names no platform and a new one (Teams, Feishu, WeCom) is added without touching `bot/`. An
 entry point names an `AdapterPlugin`: whether the settings enable it, what to set if not, and
-how to build its service on the runtime (registering its posters as it does).
+how to build its service on the runtime (registering its posters, and its HTTP routes on
+`runtime.http`, as it does). Two optional hooks: `hint_roles(settings)` maps the platform's
+hints to roles (a Slack workspace member → staff, by the adapter's settings), and
+`register_cli(app)` adds the adapter's own `zbrain` subcommands.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol
 
 from bot.assistant import Assistant
 from bot.channels import FilePoster, PosterRegistry
+from bot.http import HttpRoutes, HttpServer
 from bot.llm import LLMClient, make_llm
 from bot.serve import Service
 from bot.services import Services
@@ -59,9 +63,10 @@ class Runtime:
     services: Services
     posters: PosterRegistry
     llm: LLMClient | None
-    hint_roles: Mapping[str, str] = field(default_factory=dict)
+    hint_roles: dict[str, str] = field(default_factory=dict)
     language: str | None = None
     intake: bool = True
+    http: HttpRoutes = field(default_factory=HttpRoutes)
     _assistant: Assistant | None = None
 
     @property
@@ -175,4 +180,16 @@ def build_assistant(runtime: Runtime) -> Assistant:
 
 
 def configured_services(runtime: Runtime, plugins: Sequence[AdapterPlugin]) -> list[Service]:
-    return [plugin.build(runtime) for plugin in plugins if plugin.configured(runtime.settings)]
+    """The configured adapters' services, and the HTTP server when one of them added routes.
+    Their hint roles are merged first: the assistant is built on first use, with all of them."""
+    chosen = [plugin for plugin in plugins if plugin.configured(runtime.settings)]
+    for plugin in chosen:
+        hint_roles = getattr(plugin, "hint_roles", None)
+        if hint_roles is not None:
+            for hint, role in hint_roles(runtime.settings).items():
+                runtime.hint_roles.setdefault(hint, role)
+    services = [plugin.build(runtime) for plugin in chosen]
+    if runtime.http:
+        settings = runtime.settings
+        services.append(HttpServer(runtime.http, settings.http_host, settings.http_port))
+    return services

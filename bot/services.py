@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot.database import database_engine
 from bot.indexing import LeadIndexer
 from bot.settings import Settings, load_settings
 from knowledge.glossary import Glossary, cached_glossary
@@ -19,7 +20,7 @@ from knowledge.lead_store import LeadStore
 from knowledge.lead_views import LEADS_ROOT, lead_document
 from knowledge.leads import Lead
 from knowledge.sample_embeddings import shipped_rows
-from knowledge.sql import describe_url, make_engine
+from knowledge.sql import describe_url
 from retrieval.calibration import LanguageCalibration
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import make_embedder
@@ -32,6 +33,8 @@ from retrieval.vectors import VectorMatrix
 
 if TYPE_CHECKING:
     from knowledge.audit import AuditLog
+    from knowledge.group_bindings import GroupBindings
+    from knowledge.handled_events import HandledEvents
     from knowledge.identities import IdentityRegistry, InviteStore
 
 log = logging.getLogger(__name__)
@@ -45,12 +48,16 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.resolved_database_url)
+        return database_engine(self.settings)
 
     @cached_property
     def embedder(self) -> CachedEmbedder:
         url = self.settings.resolved_embedding_cache_url
-        engine = self.engine if url == self.settings.resolved_database_url else make_engine(url)
+        engine = (
+            self.engine
+            if url == self.settings.resolved_database_url
+            else database_engine(self.settings, cache=True)
+        )
         # The bundled samples' vectors ship with the package: a fresh data dir answers its
         # first question without embedding them (knowledge/sample_embeddings.py).
         return CachedEmbedder(
@@ -102,6 +109,18 @@ class Services:
         from knowledge.identities import InviteStore
 
         return InviteStore(self.engine)
+
+    @cached_property
+    def handled_events(self) -> HandledEvents:
+        from knowledge.handled_events import HandledEvents
+
+        return HandledEvents(self.engine)
+
+    @cached_property
+    def groups(self) -> GroupBindings:
+        from knowledge.group_bindings import GroupBindings
+
+        return GroupBindings(self.engine)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     rate_intake: str = Field("30/60s", validation_alias="ZBRAIN_RATE_INTAKE")
     audit_retention_days: int = Field(180, ge=1, validation_alias="ZBRAIN_AUDIT_RETENTION_DAYS")
     telegram_bot_name: str | None = Field(None, validation_alias="ZBRAIN_TELEGRAM_BOT_NAME")
+    # The HTTP server `zbrain serve` runs when an adapter takes events over HTTP (Slack's
+    # /slack/events, Telegram's webhook); loopback by default, behind a reverse proxy.
+    http_host: str = Field("127.0.0.1", validation_alias="ZBRAIN_HTTP_HOST")
+    http_port: int = Field(8080, ge=0, le=65535, validation_alias="ZBRAIN_HTTP_PORT")
+    # Documents people upload in chat (Telegram lets a bot download at most 20 MB).
+    upload_max_mb: float = Field(20.0, gt=0, le=200, validation_alias="ZBRAIN_UPLOAD_MAX_MB")
 
     @field_validator("rate_questions", "rate_intake")
     @classmethod
@@ -163,9 +169,12 @@ class Settings(BaseSettings):
         from sqlalchemy.exc import ArgumentError
 
         try:
-            make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("expected an SQLAlchemy URL such as sqlite:///path/zbrain.db") from exc
+            make_url(value)  # ValueError for a port that is not a number
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "expected a database URL such as sqlite:///path/to/zbrain.db or "
+                "postgresql://user:password@host/dbname"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -240,6 +249,8 @@ def _describe(error: ValidationError) -> str:
             lines.append(f"{env}: {message}{shown}")
         else:
             lines.append(message)
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"  # one problem, one line
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 

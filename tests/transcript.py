@@ -79,7 +79,7 @@ class Transcript:
         assert self.replies, "nothing was answered"
         return self.replies.popleft()
 
-    def ask(self, text: str, **kwargs: object) -> Reply:
+    def ask(self, text: str = "", **kwargs: object) -> Reply:
         self.push(text, **kwargs)  # type: ignore[arg-type]
         return self.pop()
 

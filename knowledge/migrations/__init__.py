@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     # Imported where used: an up-to-date database must not pay for importing Alembic.
     from alembic.config import Config
 
-HEAD = "0005"
+HEAD = "0006"
 TABLE_MODULES = (
     "bot.conversations",
     "retrieval.calibration",
@@ -46,6 +46,8 @@ TABLE_MODULES = (
     "knowledge.digest_runs",
     "knowledge.identities",
     "knowledge.audit",
+    "knowledge.handled_events",
+    "knowledge.group_bindings",
 )
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
