@@ -25,7 +25,7 @@ from knowledge.language import detect_language
 from knowledge.loaders import LoadError, is_supported, load_raw, load_yaml
 from knowledge.metadata import build_document
 from knowledge.model import Document, Kind, Visibility, parse_choice
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Embedder, EmbeddingError
 from retrieval.filters import where_all
 from retrieval.index import ChromaIndex
 
@@ -314,6 +314,8 @@ class Ingestor:
             document, records = self._read(file, source, defaults, seen, visibility, kind)
         except LoadError as exc:
             reason = str(exc)
+        except EmbeddingError:
+            raise  # the model, not this file: every file would fail the same way
         except Exception as exc:
             # A parser's own bug on a strange file (PDF, DOCX and HTML libraries raise
             # anything) fails that file, not the run; the traceback goes to the log.
