@@ -74,7 +74,7 @@ def _services() -> Services:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+def _progress(label: str) -> Iterator[Callable[[str, float, int], None]]:
     columns = (
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -86,7 +86,7 @@ def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task(label, total=None, current="")
 
-        def update(current: str, done: int, total: int) -> None:
+        def update(current: str, done: float, total: int) -> None:
             progress.update(task, total=total, completed=done, current=current)
 
         yield update

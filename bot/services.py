@@ -19,6 +19,7 @@ from knowledge.lead_seed import sample_leads
 from knowledge.lead_store import LeadStore
 from knowledge.lead_views import LEADS_ROOT, lead_document
 from knowledge.leads import Lead
+from knowledge.sample_embeddings import shipped_rows
 from knowledge.sql import describe_url
 from retrieval.calibration import LanguageCalibration
 from retrieval.embedding_cache import CachedEmbedder
@@ -57,7 +58,14 @@ class Services:
             if url == self.settings.resolved_database_url
             else database_engine(self.settings, cache=True)
         )
-        return CachedEmbedder(make_embedder(self.settings), engine, self.settings.embed_batch_size)
+        # The bundled samples' vectors ship with the package: a fresh data dir answers its
+        # first question without embedding them (knowledge/sample_embeddings.py).
+        return CachedEmbedder(
+            make_embedder(self.settings),
+            engine,
+            self.settings.embed_batch_size,
+            seeds=shipped_rows,
+        )
 
     @cached_property
     def index(self) -> ChromaIndex:
