@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from bot import i18n
 from bot.account import invite_link
+from bot.database import database_engine
 from bot.settings import ConfigError, Settings, load_settings
 from knowledge.audit import AuditLog, Exchange
 from knowledge.identities import (
@@ -31,7 +32,6 @@ from knowledge.identities import (
     UnknownIdentityError,
 )
 from knowledge.migrations import DatabaseSchemaError
-from knowledge.sql import make_engine
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -90,7 +90,7 @@ def _user_errors() -> Iterator[None]:
 
 def _settings_and_engine() -> tuple[Settings, Engine]:
     settings = load_settings()
-    return settings, make_engine(settings.resolved_database_url)
+    return settings, database_engine(settings)
 
 
 def _actor() -> str:

@@ -11,6 +11,7 @@ reader may see.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,5 +88,7 @@ class AskerResolver:
             default_role=self.default_role(message),
             display_name=message.display_name,
         )
+        if message.node and not identity.node:
+            identity = dataclasses.replace(identity, node=message.node)
         role = lower_role(identity.role, message.audience)
         return Asker(identity, role, self.language(message, identity))

@@ -26,7 +26,7 @@ from bot.channels import PosterRegistry
 from bot.divisions import Division, closest_division
 from bot.handoff import division_for, hand_off, handoff_post
 from bot.intents import Intent, action_intent, command_intent, recognize
-from bot.leads.intake import Intake
+from bot.leads.intake import Intake, holds_contact
 from bot.leads.requests import SummaryRequest
 from bot.messages import Action, IncomingMessage, Reply, ReplyUpdate
 from bot.ratelimit import RateLimiter
@@ -44,6 +44,8 @@ Summarise = Callable[[SummaryRequest, str, str], Awaitable[Reply]]  # request, r
 Offer = Callable[[str, Asker], Awaitable[Reply]]  # lead id, asker
 LeadCard = Callable[[str, Asker], Awaitable[Reply]]  # lead id, asker (show, match)
 UNLIMITED_PLATFORMS = frozenset({"cli"})
+# The buttons bot.leads.intake puts under a draft; their values are the words they stand for.
+INTAKE_BUTTONS = frozenset({"lead:confirm", "lead:cancel", "lead:add", "lead:new"})
 # Which rate-limit bucket each intent draws on; the rest (feedback, help) are free.
 _RATE_KIND = {
     "ask": "question",
@@ -240,11 +242,23 @@ class Assistant:
             yield await self.uploads.receive(message, asker, report=report)
             return
         draft = None
-        if self.intake is not None and action is None:
+        answer = message.text.strip()
+        # The intake's own buttons (save, cancel, add to the twin) and a cancel command answer
+        # the open draft as if their value had been typed.
+        intake_button = action is not None and (
+            action.id == "cancel" or action.id in INTAKE_BUTTONS
+        )
+        if self.intake is not None and (action is None or intake_button):
             draft = await self.intake.active(_conversation(message), message.user_id)
+            if action is not None:
+                answer = action.value or "cancel"
+        if draft is None and action is not None and action.id in INTAKE_BUTTONS:
+            record.intent = "intake"
+            yield Reply(i18n.text("core.nothing_to_cancel", language), language=language)
+            return
         if draft is not None:
             record.intent = "intake"
-            if draft.step == "contact":
+            if holds_contact(draft, answer):
                 record.question = "[contact withheld]"
             record.withhold_answer = draft.step == "contact" or any(
                 draft.values.get("contact") or ()
@@ -252,7 +266,7 @@ class Assistant:
             if (wait := self._limited(message, asker, "intake")) is not None:
                 yield wait
                 return
-            yield await self.intake.handle(draft, message.text.strip(), asker.role, asker.actor)
+            yield await self.intake.handle(draft, answer, asker.role, asker.actor)
             return
         try:
             intent = await self._intent(message, asker)

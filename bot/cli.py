@@ -55,7 +55,8 @@ _EXPECTED_ERRORS = (
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    # soft_wrap: one line however narrow the terminal, so it can be grepped and logged.
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -73,7 +74,7 @@ def _services() -> Services:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+def _progress(label: str) -> Iterator[Callable[[str, float, int], None]]:
     columns = (
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -85,7 +86,7 @@ def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task(label, total=None, current="")
 
-        def update(current: str, done: int, total: int) -> None:
+        def update(current: str, done: float, total: int) -> None:
             progress.update(task, total=total, completed=done, current=current)
 
         yield update
@@ -233,6 +234,10 @@ def search(
                 _print_report(report)
         if mode not in ("hybrid", "dense", "bm25", "naive"):
             raise ValueError(f"--mode {mode!r} is not one of: hybrid, dense, bm25, naive")
+        glossary = services.glossary
+        # 慕尼黑 or Munich as the stored id; a value the glossary lacks is searched as written.
+        node = glossary.canonical("nodes", node) or node if node else None
+        sector = glossary.canonical("sectors", sector) or sector if sector else None
         filters = SearchFilters(
             sector=sector,
             language=language,
@@ -250,6 +255,8 @@ def search(
             filters=filters,
             mode=mode,  # type: ignore[arg-type]
         )
+        if not hits:
+            _no_such_filter_value(glossary, node=node, sector=sector)
     records = [_hit_record(rank, hit) for rank, hit in enumerate(hits, start=1)]
     if as_json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -272,6 +279,17 @@ def search(
             out.print(f"   [dim]§ {escape(record['heading'])}[/]")
         out.print(f"   {escape(_snippet(record['text']))}")
         out.print(f"   [dim]{escape(str(record['source']))}[/]\n")
+
+
+def _no_such_filter_value(glossary: Any, **given: str | None) -> None:
+    """Nothing found: when a filter names no known node or sector, say that (with the
+    closest), rather than let it look like what the role may see."""
+    from bot.filter_values import resolve
+
+    for option, value in given.items():
+        list_name = f"{option}s"
+        if value and glossary.canonical(list_name, value) is None:
+            resolve(glossary, list_name, value)
 
 
 def _chat_runtime(services: Services, role: str, lang: str | None, *, intake: bool = False):  # type: ignore[no-untyped-def]

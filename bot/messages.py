@@ -56,6 +56,9 @@ class IncomingMessage:
     # The most the conversation's audience may see (a shared channel, a group): the core
     # answers at the lower of this and the asker's role.
     audience: str | None = None
+    # The node a conversation belongs to (a Telegram group staff bound to the Munich node):
+    # its members act for that node when they have none of their own.
+    node: str | None = None
     # A link a colleague can open to reach this conversation (a Slack permalink), if any.
     link: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)

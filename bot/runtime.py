@@ -154,14 +154,19 @@ def build_assistant(runtime: Runtime) -> Assistant:
         )
         return await summary_reply(services, where, language, llm=llm, role=role)
 
-    from bot.leads.announce import announcer
+    from bot.leads.announce import announcer, managers_notice
     from bot.leads.card import lead_card_hook, match_hook, offer_hook
 
     rates = runtime.settings.rate_limits()
     return Assistant(
         services,
         answers,
-        Intake(services, llm=llm, announce=announcer(runtime.posters, divisions))
+        Intake(
+            services,
+            llm=llm,
+            announce=announcer(runtime.posters, divisions),
+            tell_managers=managers_notice(runtime.posters, runtime.settings.digest_channel),
+        )
         if runtime.intake
         else None,
         askers=AskerResolver(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot.database import database_engine
 from bot.indexing import LeadIndexer
 from bot.settings import Settings, load_settings
 from knowledge.glossary import Glossary, cached_glossary
@@ -18,7 +19,8 @@ from knowledge.lead_seed import sample_leads
 from knowledge.lead_store import LeadStore
 from knowledge.lead_views import LEADS_ROOT, lead_document
 from knowledge.leads import Lead
-from knowledge.sql import describe_url, make_engine
+from knowledge.sample_embeddings import shipped_rows
+from knowledge.sql import describe_url
 from retrieval.calibration import LanguageCalibration
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import make_embedder
@@ -46,13 +48,24 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.resolved_database_url)
+        return database_engine(self.settings)
 
     @cached_property
     def embedder(self) -> CachedEmbedder:
         url = self.settings.resolved_embedding_cache_url
-        engine = self.engine if url == self.settings.resolved_database_url else make_engine(url)
-        return CachedEmbedder(make_embedder(self.settings), engine, self.settings.embed_batch_size)
+        engine = (
+            self.engine
+            if url == self.settings.resolved_database_url
+            else database_engine(self.settings, cache=True)
+        )
+        # The bundled samples' vectors ship with the package: a fresh data dir answers its
+        # first question without embedding them (knowledge/sample_embeddings.py).
+        return CachedEmbedder(
+            make_embedder(self.settings),
+            engine,
+            self.settings.embed_batch_size,
+            seeds=shipped_rows,
+        )
 
     @cached_property
     def index(self) -> ChromaIndex:

@@ -169,9 +169,12 @@ class Settings(BaseSettings):
         from sqlalchemy.exc import ArgumentError
 
         try:
-            make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("expected an SQLAlchemy URL such as sqlite:///path/zbrain.db") from exc
+            make_url(value)  # ValueError for a port that is not a number
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "expected a database URL such as sqlite:///path/to/zbrain.db or "
+                "postgresql://user:password@host/dbname"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -246,6 +249,8 @@ def _describe(error: ValidationError) -> str:
             lines.append(f"{env}: {message}{shown}")
         else:
             lines.append(message)
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"  # one problem, one line
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 

@@ -140,6 +140,8 @@ class UploadDesk:
         """A press on "store as node report" under a partner's file."""
         if ROLE_RANK[asker.role] < ROLE_RANK["partner"]:
             return self._say("upload.not_allowed", asker.language, abstained=True)
+        if not value.strip():  # /report on its own: the document is still to come
+            return self._say("upload.attach_report", asker.language)
         try:
             self._pending(value.strip(), message)
         except (ValueError, UploadRejected):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -109,6 +110,28 @@ class Glossary:
     def canonical(self, list_name: str, value: str) -> str | None:
         """The id of the entry whose id or name equals the value, or None."""
         return self._ids.get(list_name, {}).get(normalize(value))
+
+    def ids(self, list_name: str) -> list[str]:
+        """The ids of a list's entries, in the glossary's order."""
+        return [e.id for e in self.lists.get(list_name, []) if e.id]
+
+    def suggest(self, list_name: str, value: str, extra: Iterable[str] = ()) -> str | None:
+        """The id closest to a mistyped value ("munchen" → munich, "hydrogne" → hydrogen),
+        compared with every id and name in every language, or None when nothing is close."""
+        choices = dict(self._ids.get(list_name, {}))
+        choices.update({normalize(e): e for e in extra})
+        return closest(value, choices)
+
+
+def closest(value: str, choices: dict[str, str], cutoff: float = 70) -> str | None:
+    """The choice (normalised spelling → what to suggest) nearest to the value, or None."""
+    from rapidfuzz import fuzz, process
+
+    key = normalize(value)
+    if not key or not choices:
+        return None
+    found = process.extractOne(key, list(choices), scorer=fuzz.WRatio, score_cutoff=cutoff)
+    return choices[found[0]] if found else None
 
 
 def _entries(raw: object, list_name: str, file: Path) -> list[Entry]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,10 +22,10 @@ import yaml
 
 from knowledge.chunking import chunk_text
 from knowledge.language import detect_language
-from knowledge.loaders import LoadError, is_supported, load_raw
+from knowledge.loaders import LoadError, is_supported, load_raw, load_yaml
 from knowledge.metadata import build_document
 from knowledge.model import Document, Kind, Visibility, parse_choice
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Embedder, EmbeddingError
 from retrieval.filters import where_all
 from retrieval.index import ChromaIndex
 
@@ -32,7 +33,12 @@ SAMPLES_DIR = Path(__file__).parent / "samples" / "documents"
 FOLDER_DEFAULTS_FILE = "_defaults.yaml"
 _DEFAULT_KEYS = {"visibility", "kind", "node", "language", "sectors"}
 
-Progress = Callable[[str, int, int], None]
+# (what is being read, files done — fractional inside a long file —, files in all)
+Progress = Callable[[str, float, int], None]
+# Passages embedded between two progress reports inside one file.
+_PROGRESS_BATCH = 32
+
+log = logging.getLogger(__name__)
 
 
 class Rebuildable(Protocol):
@@ -125,7 +131,7 @@ class _FolderDefaults:
         if not file.is_file():
             return {}
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            data = load_yaml(file.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise LoadError(f"folder defaults {file} are not valid YAML: {exc}") from None
         if not isinstance(data, dict):
@@ -191,6 +197,19 @@ def _records(document: Document, root_key: str, embedder: Embedder) -> list[_Rec
     return records
 
 
+def _within_file(
+    progress: Progress | None, relative: str, done: int, total: int
+) -> Callable[[int, int], None] | None:
+    """Progress inside one file: a file of many passages moves the bar by fractions."""
+    if progress is None:
+        return None
+
+    def report(embedded: int, passages: int) -> None:
+        progress(f"{relative} ({embedded}/{passages})", done + embedded / passages, total)
+
+    return report
+
+
 class Ingestor:
     def __init__(
         self, index: ChromaIndex, embedder: Embedder, derived: Sequence[Rebuildable] = ()
@@ -237,6 +256,7 @@ class Ingestor:
                     report,
                     visibility=visibility,
                     kind=kind,
+                    on_batch=_within_file(progress, relative, done, total),
                 )
                 done += 1
             if progress:
@@ -281,6 +301,7 @@ class Ingestor:
         *,
         visibility: str | None,
         kind: str | None,
+        on_batch: Callable[[int, int], None] | None = None,
     ) -> None:
         relative = file.resolve().relative_to(source.root.resolve()).as_posix()
         shown = str(file)
@@ -290,32 +311,61 @@ class Ingestor:
             )
             return
         try:
-            raw = load_raw(file)
-            document = build_document(
-                raw,
-                path=file,
-                root=source.root,
-                folder_defaults=defaults.for_file(file),
-                visibility=visibility,
-                kind=kind,
-            )
-            if document.doc_id in seen:
-                raise LoadError(f"id {document.doc_id!r} is also used by {seen[document.doc_id]}")
-            records = _records(document, source.key, self.embedder)
-            if not records:
-                raise LoadError("no text to index")
+            document, records = self._read(file, source, defaults, seen, visibility, kind)
         except LoadError as exc:
+            reason = str(exc)
+        except EmbeddingError:
+            raise  # the model, not this file: every file would fail the same way
+        except Exception as exc:
+            # A parser's own bug on a strange file (PDF, DOCX and HTML libraries raise
+            # anything) fails that file, not the run; the traceback goes to the log.
+            log.warning("could not read %s", file, exc_info=True)
+            reason = f"could not be read ({type(exc).__name__}: {exc})"
+        else:
+            reason = ""
+        if reason:
+            # Its previous chunks stay (see _remove_vanished): a broken save loses nothing.
             failed_paths.add(relative)
-            report.failed.append(FileProblem(shown, str(exc)))
+            report.failed.append(FileProblem(shown, reason))
             return
         seen[document.doc_id] = relative
         report.warnings.extend(FileProblem(shown, w) for w in document.warnings)
         report.chunks += len(records)
-        status = self._write(document.doc_id, source.key, records, report)
+        status = self._write(document.doc_id, source.key, records, report, on_batch)
         setattr(report, status, getattr(report, status) + 1)
 
+    def _read(
+        self,
+        file: Path,
+        source: _Source,
+        defaults: _FolderDefaults,
+        seen: Mapping[str, str],
+        visibility: str | None,
+        kind: str | None,
+    ) -> tuple[Document, list[_Record]]:
+        raw = load_raw(file)
+        document = build_document(
+            raw,
+            path=file,
+            root=source.root,
+            folder_defaults=defaults.for_file(file),
+            visibility=visibility,
+            kind=kind,
+        )
+        if document.doc_id in seen:
+            raise LoadError(f"id {document.doc_id!r} is also used by {seen[document.doc_id]}")
+        records = _records(document, source.key, self.embedder)
+        if not records:
+            raise LoadError("no text to index")
+        return document, records
+
     def _write(
-        self, doc_id: str, root_key: str, records: list[_Record], report: IngestReport
+        self,
+        doc_id: str,
+        root_key: str,
+        records: list[_Record],
+        report: IngestReport,
+        on_batch: Callable[[int, int], None] | None = None,
     ) -> str:
         existing = {
             chunk_id
@@ -329,11 +379,16 @@ class Ingestor:
         # Write the new chunks before deleting the old, so a crash in between leaves the
         # document findable and the next run finishes the job.
         fresh = [r for r in records if r.id not in existing]
-        if fresh:
-            vectors = self.embedder.embed_passages([r.embed_text for r in fresh])
+        # In batches, so a long file shows progress and a run killed inside it keeps what
+        # was written (the next run finds those chunks and embeds only the rest).
+        for start in range(0, len(fresh), _PROGRESS_BATCH):
+            batch = fresh[start : start + _PROGRESS_BATCH]
+            vectors = self.embedder.embed_passages([r.embed_text for r in batch])
             self.index.upsert(
-                [r.id for r in fresh], vectors, [r.text for r in fresh], [r.metadata for r in fresh]
+                [r.id for r in batch], vectors, [r.text for r in batch], [r.metadata for r in batch]
             )
+            if on_batch and len(fresh) > _PROGRESS_BATCH:
+                on_batch(start + len(batch), len(fresh))
         stale = sorted(existing - wanted)
         self.index.delete(stale)
         report.chunks_written += len(fresh)

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from knowledge.glossary import Glossary, cached_glossary, normalize
+from knowledge.amounts import read_amount  # the one parser chat intake uses too
+from knowledge.glossary import Glossary, cached_glossary, closest, normalize
 from knowledge.lead_store import LeadStore
-from knowledge.leads import CONTACT_FIELDS, Lead, LeadError, Stage, validate
+from knowledge.leads import CONTACT_FIELDS, Lead, LeadError, Stage, changed_fields, validate
+from knowledge.leads import multiline as multiline_text
 
 # Canonical field → header names people use (compared after normalize()).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -54,42 +56,37 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "assigned_division": ("division", "assigned division", "事业部", "承接事业部"),
 }
 EXPORT_FIELDS = tuple(HEADERS)
-_BY_HEADER = {normalize(name): f for f, names in HEADERS.items() for name in names}
+# Multi-line text: its line breaks and blank lines are kept, as the summary's paragraphs.
+MULTILINE_FIELDS = ("summary",)
+LIST_FIELDS = ("sectors", "needs")
+
+
+def _header_key(name: str) -> str:
+    # "investment_amount" as exported, "Investment amount" as typed: the same column.
+    return normalize(name.replace("_", " "))
+
+
+_BY_HEADER = {_header_key(name): f for f, names in HEADERS.items() for name in (f, *names)}
 _LIST_SPLIT = re.compile(r"[,;，；、/|]+")
-_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY", "₪": "ILS", "₩": "KRW"}
-# Currency names as Chinese users write them after an amount (3000万欧元).
-_CURRENCY_NAMES = {
-    "元": "CNY",
-    "人民币": "CNY",
-    "欧元": "EUR",
-    "美元": "USD",
-    "英镑": "GBP",
-    "谢克尔": "ILS",
-    "新谢克尔": "ILS",
-    "韩元": "KRW",
-    "日元": "JPY",
-    "港元": "HKD",
-    "瑞士法郎": "CHF",
-}
-_UNITS = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9}
-_AMOUNT = re.compile(
-    r"^(?P<pre>[A-Za-z]{3}|[€$£¥￥₪₩])?\s*(?P<num>[\d.,\s]+?)\s*"
-    r"(?P<unit>万|亿|k|mn|m|million|bn)?\s*(?P<post>[A-Za-z]{3}|新谢克尔|瑞士法郎|人民币|欧元|美元|英镑|谢克尔|韩元|日元|港元|元|[€$£¥￥₪₩])?$",
-    re.IGNORECASE,
-)
-
-
-_EUROPEAN = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
 
 
 class SheetError(Exception):
     """The file could not be read at all; the message says why."""
 
 
+class CellError(LeadError):
+    """A cell's value is not usable; names the column as the file's header writes it."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
 @dataclass(frozen=True)
 class Rejected:
     row: int
     reason: str
+    column: str = ""  # the header of the offending column, when one cell is at fault
 
 
 @dataclass
@@ -141,106 +138,155 @@ def _csv_rows(path: Path) -> list[list[Any]]:
             continue
     else:
         raise SheetError(f"{path}: not UTF-8 or GB18030 text")
+    # Only the delimiter is guessed, from the header line: csv.Sniffer also guesses quoting
+    # from a sample and gets doubled quotes inside multi-line cells wrong, splitting rows.
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count) if any(d in header for d in ",;\t") else ","
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        # newline="": line breaks inside quoted cells reach the reader as written.
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise SheetError(f"{path}: not a readable CSV file ({exc})") from None
 
 
 # ---------------------------------------------------------------------------- values
-def _text(value: Any) -> str:
+def _text(value: Any, *, multiline: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if multiline:
+        return multiline_text(str(value))
     return " ".join(str(value).split())
 
 
 def parse_amount(value: Any) -> tuple[float | None, str | None]:
-    """'EUR 12,000,000', '1,200万元', '€12m', 3500000 → (amount, currency or None)."""
+    """'EUR 12,000,000', '1,200万元', '€12m', '12 Mio. EUR', 3500000 → (amount, currency|None)."""
     if isinstance(value, int | float):
         return float(value), None
     text = _text(value)
     if not text:
         return None, None
-    match = _AMOUNT.match(text)
-    if not match:
+    found = read_amount(text)
+    if found is None:
         raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'")
-    number = match["num"].replace(" ", "")
-    if _EUROPEAN.match(number):  # 12.000.000 or 1.250,5: dots group thousands
-        number = number.replace(".", "").replace(",", ".")
-    number = number.replace(",", "")
-    try:
-        amount = float(number)
-    except ValueError:
-        raise LeadError(f"investment {text!r} is not an amount such as 'EUR 12,000,000'") from None
-    unit = (match["unit"] or "").lower()
-    amount *= _UNITS.get(unit, 1)
-    currency = None
-    for part in (match["pre"], match["post"]):
-        if part:
-            currency = _CURRENCY_NAMES.get(part) or _SYMBOLS.get(part, part.upper())
-    return amount, currency
+    return found
 
 
-def _mapped(glossary: Glossary, list_name: str, value: str, what: str) -> str:
+_WHAT = {"nodes": "node", "stages": "stage", "sectors": "sector", "needs": "need"}
+
+
+def unknown_value(what: str, value: str, suggestion: str | None, known: list[str]) -> str:
+    """Why a value is refused: the closest known one ("did you mean"), or else all of them."""
+    if suggestion is not None:
+        return f"unknown {what} {value!r} — did you mean {suggestion!r}?"
+    return f"unknown {what} {value!r}; known: {', '.join(known)}"
+
+
+def _mapped(glossary: Glossary, list_name: str, value: str, column: str) -> str:
     found = glossary.canonical(list_name, value)
     if found is None:
-        known = ", ".join(e.id or "" for e in glossary.lists.get(list_name, []))
-        raise LeadError(f"{what} {value!r} is not known (known: {known})")
+        message = unknown_value(
+            _WHAT[list_name],
+            value,
+            glossary.suggest(list_name, value),
+            glossary.ids(list_name),
+        )
+        raise CellError(column, message)
     return found
 
 
 def _list(glossary: Glossary, list_name: str, value: str) -> list[str]:
-    # A sector or need the glossary does not know is kept as written, as a new slug.
+    # Unknown items stay as written here; `_check_lists` rejects them once the row's lead
+    # is known (a value a lead already carries is not new).
     items = [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()]
     return [glossary.canonical(list_name, item) or item for item in items]
 
 
-def _division(divisions: dict[str, str], value: str) -> str:
+def _division(divisions: dict[str, str], value: str, column: str) -> str:
     found = divisions.get(normalize(value))
     if found is None:
-        raise LeadError(
-            f"division {value!r} is not one of: {', '.join(sorted(set(divisions.values())))}"
-        )
+        known = sorted(set(divisions.values()))
+        suggestion = closest(value, divisions)
+        raise CellError(column, unknown_value("division", value, suggestion, known))
     return found
 
 
 def row_values(
-    cells: dict[str, str], glossary: Glossary, divisions: dict[str, str]
+    cells: dict[str, Any],
+    glossary: Glossary,
+    divisions: dict[str, str],
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A row's non-empty cells as Lead field values, or LeadError naming the bad cell."""
+    """A row's non-empty cells (field → value as read) as Lead field values, or CellError
+    naming the bad cell's column (`headers`: field → the file's header for it)."""
+    headers = headers or {}
     values: dict[str, Any] = {}
-    for name, cell in cells.items():
+    for name, raw in cells.items():
+        cell = _text(raw, multiline=name in MULTILINE_FIELDS)
         if not cell:
             continue
-        if name == "node":
-            values[name] = _mapped(glossary, "nodes", cell, "node")
-        elif name == "stage":
-            try:
-                values[name] = Stage(cell.strip().lower()).value
-            except ValueError:
-                values[name] = _mapped(glossary, "stages", cell, "stage")
-        elif name in ("sectors", "needs"):
-            values[name] = _list(glossary, name, cell)
-        elif name == "investment_amount":
-            amount, currency = parse_amount(cell)
-            values[name] = amount
-            if currency and not cells.get("investment_currency"):
-                values["investment_currency"] = currency
-        elif name == "expected_jobs":
-            try:
-                values[name] = int(float(cell.replace(",", "")))
-            except ValueError:
-                raise LeadError(f"expected jobs {cell!r} is not a whole number") from None
-        elif name == "assigned_division":
-            values[name] = _division(divisions, cell)
-        elif name == "id":
-            values[name] = cell.strip().upper()
-        else:
-            values[name] = cell
+        column = headers.get(name, name)
+        try:
+            values.update(_field_value(name, raw, cell, cells, glossary, divisions, column))
+        except CellError:
+            raise
+        except LeadError as exc:
+            raise CellError(column, str(exc)) from None
     return values
+
+
+def _field_value(
+    name: str,
+    raw: Any,
+    cell: str,
+    cells: dict[str, Any],
+    glossary: Glossary,
+    divisions: dict[str, str],
+    column: str,
+) -> dict[str, Any]:
+    if name == "node":
+        return {name: _mapped(glossary, "nodes", cell, column)}
+    if name == "stage":
+        try:
+            return {name: Stage(cell.strip().lower()).value}
+        except ValueError:
+            return {name: _mapped(glossary, "stages", cell, column)}
+    if name in LIST_FIELDS:
+        return {name: _list(glossary, name, cell)}
+    if name == "investment_amount":
+        # A number cell (XLSX) goes in as the number, not as its text.
+        amount, currency = parse_amount(raw if isinstance(raw, int | float) else cell)
+        found: dict[str, Any] = {name: amount}
+        if currency and not _text(cells.get("investment_currency")):
+            found["investment_currency"] = currency
+        return found
+    if name == "expected_jobs":
+        try:
+            return {name: int(float(cell.replace(",", "")))}
+        except ValueError:
+            raise LeadError(f"expected jobs {cell!r} is not a whole number") from None
+    if name == "assigned_division":
+        return {name: _division(divisions, cell, column)}
+    if name == "id":
+        return {name: cell.strip().upper()}
+    return {name: cell}
+
+
+def _check_lists(
+    values: dict[str, Any], glossary: Glossary, before: Lead | None, headers: dict[str, str]
+) -> None:
+    """Reject sectors and needs the glossary does not know, unless the lead has them already
+    (stored before imports checked them): a typo never becomes a new sector."""
+    for name in LIST_FIELDS:
+        carried = set(getattr(before, name)) if before is not None else set()
+        for item in values.get(name, []):
+            slug = "-".join(item.strip().lower().replace("_", "-").split())  # as validate()
+            if glossary.canonical(name, item) is None and slug not in carried:
+                message = unknown_value(
+                    _WHAT[name], item, glossary.suggest(name, item), glossary.ids(name)
+                )
+                raise CellError(headers.get(name, name), message)
 
 
 # ---------------------------------------------------------------------------- import
@@ -251,7 +297,7 @@ def _columns(header: Sequence[Any]) -> tuple[dict[int, str], list[str]]:
         name = _text(cell)
         if not name:
             continue
-        field_name = _BY_HEADER.get(normalize(name))
+        field_name = _BY_HEADER.get(_header_key(name))
         if field_name is None or field_name in columns.values():
             unknown.append(name)
         else:
@@ -285,18 +331,23 @@ def import_leads(
     by_company = {(normalize(lead.company), lead.node): lead.id for lead in existing.values()}
     claimed: dict[str, int] = {}
     planned: list[Lead] = []
+    headers = {name: _text(rows[0][i]) for i, name in columns.items()}
     for number, row in enumerate(rows[1:], start=2):
-        cells = {name: _text(row[i]) if i < len(row) else "" for i, name in columns.items()}
-        if not any(cells.values()):
+        cells = {name: row[i] if i < len(row) else None for i, name in columns.items()}
+        if not any(_text(c) for c in cells.values()):
             continue  # blank line
         report.rows += 1
         try:
-            values = row_values(cells, glossary, divisions)
+            values = row_values(cells, glossary, divisions, headers)
             lead = _merge(values, existing, by_company, store)
+            _check_lists(values, glossary, existing.get(lead.id), headers)
             key = lead.id or f"{normalize(lead.company)}|{lead.node}"
             if key in claimed:
                 raise LeadError(f"same lead as row {claimed[key]}")
             claimed[key] = number
+        except CellError as exc:
+            report.rejected.append(Rejected(number, str(exc), exc.column))
+            continue
         except LeadError as exc:
             report.rejected.append(Rejected(number, str(exc)))
             continue
@@ -337,7 +388,8 @@ def _preview(lead: Lead, existing: dict[str, Lead]) -> str:
     before = existing.get(lead.id)
     if before is None:
         return "created"
-    return "unchanged" if validate(before) == lead else "updated"
+    # The store's own test of a change, so a dry run predicts what the import will do.
+    return "updated" if changed_fields(before, lead) else "unchanged"
 
 
 def division_names() -> dict[str, str]:
@@ -364,21 +416,37 @@ def export_rows(leads: Sequence[Lead], *, with_contact: bool) -> Iterator[list[A
             value = getattr(lead, name)
             if isinstance(value, list):
                 value = ", ".join(value)
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)  # 6000000, not 6000000.0: read back by any amount parser
             row.append("" if value is None else value)
         yield row
 
 
 def write_csv(rows: Iterator[list[Any]], stream: io.TextIOBase | Any) -> None:
-    writer = csv.writer(stream)
+    # "\n" ends rows as it ends lines inside cells; a text stream (stdout on Windows)
+    # translates both alike, so no row ever holds a lone "\r".
+    writer = csv.writer(stream, lineterminator="\n")
     for row in rows:
         writer.writerow(row)
 
 
 def write_xlsx(rows: Iterator[list[Any]], path: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("leads")
     for row in rows:
-        sheet.append(row)
+        cells = []
+        for value in row:
+            if not isinstance(value, str):
+                cells.append(value)
+                continue
+            # Control characters cannot be stored in a workbook at all.
+            cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+            # Text that starts with "=" is text: as a formula it would read back empty.
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
     book.save(path)

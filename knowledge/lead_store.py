@@ -21,6 +21,7 @@ from knowledge.leads import (
     Lead,
     LeadError,
     Stage,
+    changed_fields,
     lead_events,
     leads,
     validate,
@@ -184,14 +185,21 @@ class LeadStore:
             next_number = self._next_number(conn)
             for item in items:
                 lead = validate(item, self.nodes)
-                if self.suggester is not None and not system:
-                    lead = self.suggester(lead, workload)
                 existing_row = None
                 if lead.id:
                     lead = replace(lead, id=lead.id.strip().upper())
                     if not LEAD_ID.match(lead.id):
                         raise LeadError(f"lead id {lead.id!r} does not look like L-0042")
                     existing_row = conn.execute(select(leads).where(leads.c.id == lead.id)).first()
+                if existing_row is not None and not system and not create_only:
+                    before = _from_row(existing_row)
+                    if not changed_fields(before, lead):
+                        # Nothing a person edits differs (a file exported and imported back):
+                        # no write, no history, and no re-suggested division either.
+                        results.append((before, "unchanged"))
+                        continue
+                if self.suggester is not None and not system:
+                    lead = self.suggester(lead, workload)
                 if existing_row is None:
                     if not lead.id:
                         lead = replace(lead, id=f"L-{next_number:04d}")
@@ -222,17 +230,13 @@ class LeadStore:
                 if create_only:
                     raise LeadError(f"lead {lead.id} already exists")
                 before = _from_row(existing_row)
-                names = [f.name for f in fields(Lead)]
                 editable = set(EDITABLE) | (
                     {"suggested_division", "suggested_score", "suggested_reasons"}
                     if system or self.suggester is not None
                     else set()
                 )
-                diffs = {
-                    n: (getattr(before, n), getattr(lead, n))
-                    for n in names
-                    if n in editable and getattr(before, n) != getattr(lead, n)
-                }
+                names = tuple(f.name for f in fields(Lead) if f.name in editable)
+                diffs = changed_fields(before, lead, names)
                 if not diffs:
                     results.append((before, "unchanged"))
                     continue

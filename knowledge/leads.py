@@ -7,6 +7,7 @@ currency, never converted: the figures managers see are the ones the node report
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
@@ -184,9 +185,51 @@ def validate(lead: Lead, nodes: tuple[str, ...] = DEFAULT_NODES) -> Lead:
         contact_email=email,
         visibility=visibility,
         title=" ".join(lead.title.split()) or f"{company} ({node})",
+        country=_line(lead.country) or "",
+        city=_line(lead.city) or "",
+        contact_name=_line(lead.contact_name),
+        contact_phone=_line(lead.contact_phone),
+        submitted_by=_line(lead.submitted_by) or "",
+        summary=multiline(lead.summary),
         sectors=_slugs(lead.sectors),
         needs=_slugs(lead.needs),
     )
+
+
+def _line(value: str | None) -> str | None:
+    """One line of text with its spaces collapsed; None when nothing is left."""
+    if value is None:
+        return None
+    return " ".join(str(value).split()) or None
+
+
+def multiline(value: str | None) -> str:
+    """Text whose line breaks and blank lines mean something (a summary's paragraphs): line
+    endings unified, trailing spaces and surrounding blank lines dropped, nothing else."""
+    lines = str(value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Whether two stored values of a field say the same thing: what decides that a save
+    changed the field (and writes history), so a file read back never counts as an edit."""
+    if old in (None, "") and new in (None, ""):
+        return True
+    if isinstance(old, str) and isinstance(new, str):
+        return multiline(old) == multiline(new)
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(old == new)
+
+
+def changed_fields(before: Lead, after: Lead, names: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Field → (old, new) for each of the fields (default: the editable ones) whose value
+    really differs."""
+    return {
+        name: (getattr(before, name), getattr(after, name))
+        for name in names or EDITABLE
+        if not same_value(getattr(before, name), getattr(after, name))
+    }
 
 
 def _slugs(values: list[str]) -> list[str]:

@@ -26,18 +26,49 @@ class RawDocument:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+# Byte-order marks, longest first: a UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+)
+_BINARY = "binary content, not text"
+
+
+def _decode_marked(data: bytes) -> str | None:
+    """Text of a file that starts with a byte-order mark, else None. Word and Notepad on
+    Windows save "Unicode" text as UTF-16 with a mark; read strictly, a file cut short or
+    mislabelled is refused, not read as nonsense."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise LoadError(
+                    f"not valid {name} text (bad byte at offset {exc.start + len(bom)}); "
+                    "save it as UTF-8"
+                ) from None
+    return None
+
+
 def _decode(data: bytes) -> str:
     if not data.strip():
         raise LoadError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LoadError("binary content, not text")
-    for bom, codec in (
-        (b"\xef\xbb\xbf", "utf-8-sig"),
-        (b"\xff\xfe", "utf-16"),
-        (b"\xfe\xff", "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(codec)
+    text = _decode_marked(data)
+    if text is None:
+        if b"\x00" in data:
+            raise LoadError(_BINARY)
+        text = _decode_unmarked(data)
+    if "\x00" in text:
+        raise LoadError(_BINARY)
+    if not text.strip():
+        raise LoadError("empty file")
+    return text
+
+
+def _decode_unmarked(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,6 +92,40 @@ def _decode(data: bytes) -> str:
     )
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML reads `2020-13-45` as a timestamp and fails building it with "month must be in
+    1..12", naming neither key nor file; such a value stays text here, and the date keys
+    are checked by name when the document is built (knowledge/metadata.py)."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML the way front matter and folder defaults are read: safe, impossible dates kept
+    as text."""
+    return yaml.load(text, Loader=_FrontMatterLoader)
+
+
+class _FrontMatterHandler(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return load_yaml(fm)
+
+
+def _front_matter(text: str) -> frontmatter.Post:
+    handler = frontmatter.detect_format(text, frontmatter.handlers)
+    if isinstance(handler, frontmatter.YAMLHandler):
+        handler = _FrontMatterHandler()
+    return frontmatter.loads(text, handler=handler)
+
+
 def _require_text(text: str, what: str) -> str:
     if not text.strip():
         raise LoadError(f"no text found in {what}")
@@ -70,7 +135,7 @@ def _require_text(text: str, what: str) -> str:
 def load_markdown(path: Path) -> RawDocument:
     text = _decode(path.read_bytes())
     try:
-        post = frontmatter.loads(text)
+        post = _front_matter(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -41,6 +41,12 @@ _DATE_FORMATS = (
     "%Y年%m月",
 )
 
+# Digits in the shape of a date (2020-13-45, 31.02.2025, 2025年13月, 20251345): a typo, not
+# text such as 待定 or "until further notice".
+_DATE_SHAPED = re.compile(
+    r"\s*(?:\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*[./]\s*\d{1,2}\s*[./]\s*\d{2,4}|\d{8}\s*$)"
+)
+
 
 def parse_date(value: Any) -> dt.date | None:
     """A date from YAML or text in the common Chinese and European spellings, else None."""
@@ -170,8 +176,12 @@ def build_document(
         if value in (None, ""):
             continue
         parsed = parse_date(value)
+        if parsed is None and _DATE_SHAPED.match(str(value)):
+            # A mistyped date is refused rather than kept as text: an `expires` read as
+            # "never" would show an expired policy as in force.
+            raise LoadError(f"{key}: {value} is not a date (YYYY-MM-DD)")
         if parsed is None:
-            warnings.append(f"{key}: {str(value)!r} is not a date; kept as text")
+            warnings.append(f"{key}: {value} is not a date (YYYY-MM-DD); kept as text")
             meta[key] = str(value)
         else:
             meta[key] = parsed.isoformat()

@@ -4,7 +4,7 @@ embedded twice, whichever document or ingest run it comes from."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import Column, Engine, Integer, LargeBinary, String, Table, select
@@ -24,21 +24,31 @@ embedding_cache = Table(
 
 _LOOKUP_BATCH = 400
 
+# Vectors known before anything is embedded (the shipped sample embeddings), by model id.
+Seeds = Callable[[str], Mapping[str, np.ndarray]]
+
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class CachedEmbedder:
-    """Wraps an Embedder; counts what it really embedded so reports can show cache hits."""
+    """Wraps an Embedder; counts what it really embedded so reports can show cache hits.
 
-    def __init__(self, inner: Embedder, engine: Engine, batch_size: int = 32) -> None:
+    `seeds`, asked on the first cache miss, gives vectors for this model by text hash: a
+    passage found there is copied into the cache instead of being embedded."""
+
+    def __init__(
+        self, inner: Embedder, engine: Engine, batch_size: int = 32, seeds: Seeds | None = None
+    ) -> None:
         self.inner = inner
         self.engine = engine
         self.batch_size = batch_size
         self.model_id = inner.model_id
+        self.seeds = seeds
         self.embedded = 0
         self.cache_hits = 0
+        self.seeded = 0
 
     @property
     def dim(self) -> int:
@@ -90,6 +100,8 @@ class CachedEmbedder:
         hashes = [text_hash(t) for t in texts]
         cached = self._lookup(key, sorted(set(hashes)))
         missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+        if missing and self.seeds is not None:
+            missing = self._seed(key, missing, cached)
         by_hash = {h: t for h, t in zip(hashes, texts, strict=True)}
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
@@ -103,6 +115,16 @@ class CachedEmbedder:
         if not hashes:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([cached[h] for h in hashes])
+
+    def _seed(self, key: str, missing: list[str], cached: dict[str, np.ndarray]) -> list[str]:
+        """Take what the seeds know of `missing` into the cache; return what is left."""
+        assert self.seeds is not None
+        known = self.seeds(key)
+        found = {h: known[h] for h in missing if h in known}
+        self._store(key, found)
+        cached.update(found)
+        self.seeded += len(found)
+        return [h for h in missing if h not in found]
 
     def embed_query(self, text: str) -> np.ndarray:
         key = f"{self.model_id}#query"

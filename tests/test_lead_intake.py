@@ -137,11 +137,19 @@ def test_a_likely_duplicate_is_offered_before_saving(services) -> None:  # type:
 
 def test_a_partner_is_not_told_about_internal_leads(services) -> None:  # type: ignore[no-untyped-def]
     services.leads.create(Lead(company="H2 Motion GmbH", node="munich"), "munich-node")
-    chat = Chat(Intake(services), role="partner")
+    told: list[tuple[str, str]] = []
+
+    async def tell_managers(lead: Lead, twin: Lead) -> None:
+        told.append((lead.id, twin.id))
+
+    chat = Chat(Intake(services, tell_managers=tell_managers), role="partner")
     _draft_to_confirm(chat, "H2 Motion")
     saved = chat.say("yes")
     assert saved.startswith("Saved as L-0002") and "L-0001" not in saved
-    assert "possible duplicate of L-0001" in services.leads.require("L-0002").summary
+    assert "A similar lead already exists; a manager has been told." in saved
+    # The partner reads their own lead's summary: the twin's id is not in it either.
+    assert "L-0001" not in services.leads.require("L-0002").summary
+    assert told == [("L-0002", "L-0001")]
 
 
 def test_a_partner_is_asked_about_a_twin_they_submitted(services) -> None:  # type: ignore[no-untyped-def]
@@ -187,6 +195,33 @@ def test_with_an_llm_the_description_is_read_into_the_draft(services) -> None:  
     assert "Investment: 3,500,000 USD" in draft and "Node: Tel Aviv" in draft
     assert chat.say("yes").startswith("Saved as L-0001")
     assert services.leads.require("L-0001").city == "Beersheba"
+
+
+def test_what_the_llm_extracted_passes_the_form_s_checks(services) -> None:  # type: ignore[no-untyped-def]
+    extracted = {
+        "company": "25",
+        "node": "Paris",
+        "sectors": ["Munich", "hydrogen", "2000万美元"],
+        "investment_amount": 20000000,
+        "investment_currency": "dollars",
+        "expected_jobs": -5,
+        "needs": ["unicorns"],
+    }
+    fake = FakeOpenAI(responder=lambda body: json.dumps(extracted))
+    with serve_fake_openai(fake):
+        settings = load_settings(
+            OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="k", ZBRAIN_LLM_MODEL="m"
+        )
+        llm = LLMClient(settings)
+        chat = Chat(Intake(services, llm=llm))
+        first = chat.say("new lead: an electrolyser maker wants a pilot plant")
+        Chat.loops[0].run(llm.aclose())
+    values = Chat.loops[0].run(chat.intake.active(CONVERSATION, "u1")).values  # type: ignore[union-attr]
+    # "25" is no company, Paris no node, -5 no number of jobs, unicorns no need: all asked.
+    assert "company's name" in first
+    assert "company" not in values and "node" not in values and "expected_jobs" not in values
+    assert values["sectors"] == ["hydrogen"] and "needs" not in values
+    assert values["investment"] == [20_000_000, "USD"]
 
 
 def test_when_the_llm_fails_the_guided_form_takes_over(services) -> None:  # type: ignore[no-untyped-def]

@@ -189,7 +189,7 @@ def test_cli_import_reports_rejected_rows_and_export_prints_csv(
     sheet = write_csv_file(tmp_path / "new.csv", rows)
     imported = run_cli("leads", "import", str(sheet), "--by", "tester", env=cli_env)
     assert imported.returncode == 0, imported.stderr
-    assert "1 were created" in imported.stdout and "row 3:" in imported.stdout
+    assert "1 were created" in imported.stdout and "row 3, column Node:" in imported.stdout
     assert "node 'Mars'" in imported.stdout
     exported = run_cli("leads", "export", env=cli_env)
     assert exported.returncode == 0, exported.stderr

@@ -169,3 +169,78 @@ def test_gbk_encoded_chinese_text_is_accepted(tmp_path: Path) -> None:
     file = tmp_path / "old.txt"
     file.write_bytes("郑州高新区人才公寓申请须知。".encode("gbk"))
     assert "人才公寓" in load_raw(file).text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+    ],
+)
+def test_text_with_a_byte_order_mark_is_read_in_its_encoding(
+    tmp_path: Path, encoding: str, bom: bytes
+) -> None:
+    file = tmp_path / "windows.md"
+    text = "---\ntitle: 慕尼黑节点周报\nkind: node_report\n---\nWasserstoff: 两个新项目。\n"
+    file.write_bytes(bom + text.encode(encoding))
+    raw = load_raw(file)
+    assert raw.metadata == {"title": "慕尼黑节点周报", "kind": "node_report"}
+    assert raw.text == "Wasserstoff: 两个新项目。"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\xff\xfe", "empty file"),  # a mark and nothing after it
+        (b"\xfe\xff\x00 \x00\n", "empty file"),
+        (b"\xff\xfeA\x00B", "not valid UTF-16 text"),  # cut mid-character
+        (b"\xff\xfe\x00\xd8A\x00", "not valid UTF-16 text"),  # a lone surrogate
+        (b"plain text, then \x00\x01\x02 garbage", "binary content"),
+        ("\ufeffa\x00b".encode("utf-16-le"), "binary content"),
+    ],
+)
+def test_unusable_marked_or_binary_text_is_refused(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    file = tmp_path / "x.txt"
+    file.write_bytes(content)
+    with pytest.raises(LoadError, match=reason):
+        load_raw(file)
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("expires: 2020-13-45", "2020-13-45"),
+        ("published: 2025-02-30", "2025-02-30"),
+        ("effective_from: 31.13.2025", "31.13.2025"),
+        ("expires: '2025/14/01'", "2025/14/01"),
+        ("expires: 2025年13月1日", "2025年13月1日"),
+    ],
+)
+def test_a_mistyped_date_fails_the_file_naming_field_and_value(
+    tmp_path: Path, line: str, value: str
+) -> None:
+    file = tmp_path / "p.md"
+    file.write_text(f"---\ntitle: Bonus\n{line}\n---\nListing bonus.\n", encoding="utf-8")
+    key = line.split(":")[0]
+    with pytest.raises(LoadError) as raised:
+        _doc(file)
+    assert str(raised.value) == f"{key}: {value} is not a date (YYYY-MM-DD)"
+
+
+def test_an_impossible_date_in_another_key_is_kept_as_text(tmp_path: Path) -> None:
+    file = tmp_path / "p.md"
+    file.write_text("---\nreviewed: 2020-13-45\n---\nText.\n", encoding="utf-8")
+    assert _doc(file).metadata["reviewed"] == "2020-13-45"
+
+
+def test_impossible_dates_in_folder_defaults_are_a_reason_not_a_crash(tmp_path: Path) -> None:
+    from knowledge.ingest import _FolderDefaults
+
+    (tmp_path / "_defaults.yaml").write_text("kind: policy\nexpires: 2020-13-45\n")
+    with pytest.raises(LoadError, match="unknown keys"):
+        _FolderDefaults(tmp_path).for_file(tmp_path / "a.md")

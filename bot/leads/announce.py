@@ -14,6 +14,8 @@ from bot.leads.matching import Reason
 from bot.messages import Reply
 from knowledge.leads import Lead
 
+TellManagers = Callable[[Lead, Lead], Awaitable[None]]
+
 log = logging.getLogger(__name__)
 
 Announce = Callable[[Lead], Awaitable[None]]
@@ -61,3 +63,23 @@ def announcer(posters: PosterRegistry, divisions: Sequence[Division]) -> Announc
             log.info("%s not announced: %s", lead.id, exc)
 
     return announce
+
+
+def managers_notice(posters: PosterRegistry, channel: str | None) -> TellManagers:
+    """Tell managers (on the digest's channel, which is theirs) that a new lead may duplicate
+    one its submitter may not see: only managers may name the restricted twin."""
+
+    async def tell(lead: Lead, twin: Lead) -> None:
+        if not channel:
+            return  # the intake's log line is then the only record
+        text = i18n.text(
+            "announce.hidden_duplicate",
+            CHANNEL_LANGUAGE,
+            lead=lead.id,
+            company=lead.company,
+            twin=twin.id,
+            twin_company=twin.company,
+        )
+        await posters.post(channel, Reply(text, language=CHANNEL_LANGUAGE))
+
+    return tell

@@ -22,7 +22,6 @@ from bot.leads.summary import PERIOD_DAYS, STALLED_DAYS, LeadSummary, SummaryFil
 from bot.messages import Reply
 from bot.services import Services
 from bot.settings import load_settings
-from knowledge.glossary import normalize
 from knowledge.lead_sheets import SheetError, export_rows, import_leads, write_csv, write_xlsx
 from knowledge.lead_store import LeadFilter
 from knowledge.leads import Lead, LeadError, Stage
@@ -54,7 +53,7 @@ def _t(key: str, language: str = "en", **values: object) -> str:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -93,21 +92,26 @@ def _finish_indexing(services: Services) -> None:
 
 
 def _canonical(services: Services, list_name: str, value: str | None) -> str | None:
-    """A filter value in any language (慕尼黑, Wasserstoff) as the stored id."""
-    if value is None:
-        return None
-    return services.glossary.canonical(list_name, value) or normalize(value).replace(" ", "-")
+    """A filter value in any language (慕尼黑, Wasserstoff) as the stored id; a value that
+    names nothing known fails with the closest known one, instead of matching no lead."""
+    from bot.filter_values import resolve
+
+    in_use: set[str] = set()
+    if value is not None:
+        if list_name == "nodes":
+            in_use = set(services.leads.nodes)
+        elif list_name == "stages":
+            in_use = {s.value for s in Stage}
+        elif list_name == "sectors":
+            in_use = {sector for lead in services.leads.list() for sector in lead.sectors}
+    return resolve(services.glossary, list_name, value, in_use)
 
 
 def _division_key(value: str | None) -> str | None:
-    if value is None:
-        return None
+    from bot.filter_values import resolve_division
     from knowledge.lead_sheets import division_names
 
-    found = division_names().get(normalize(value))
-    if found is None:
-        raise LeadError(f"division {value!r} is not known (see divisions.yaml)")
-    return found
+    return resolve_division(division_names(), value) if value is not None else None
 
 
 def _money(lead: Lead, language: str = "en") -> str:
@@ -274,7 +278,12 @@ def import_command(
         ignored = _t("cli.import.ignored")
         out.print(f"[yellow]{ignored}[/] {escape(', '.join(report.unknown_columns))}")
     for rejected in report.rejected:
-        out.print(f"[red]{_t('cli.import.row', row=rejected.row)}[/] {escape(rejected.reason)}")
+        where = (
+            _t("cli.import.row_column", row=rejected.row, column=rejected.column)
+            if rejected.column
+            else _t("cli.import.row", row=rejected.row)
+        )
+        out.print(f"[red]{escape(where)}[/] {escape(rejected.reason)}")
     for label, ids in (("created", report.created), ("updated", report.updated)):
         if ids:
             out.print(f"[dim]{_t(f'cli.import.{label}')}: {escape(', '.join(ids))}[/]")
@@ -558,8 +567,6 @@ def summary_command(
         )
         services = open_services(quiet=as_json)
         stage_key = _canonical(services, "stages", stage)
-        if stage_key is not None and stage_key not in {s.value for s in Stage}:
-            raise LeadError(f"stage {stage!r} is not one of: {', '.join(Stage)}")
         where = replace(
             where,
             node=_canonical(services, "nodes", node),

@@ -1,10 +1,13 @@
 """Lead intake from chat: a free-text description becomes a confirmed, de-duplicated lead.
 
-With an LLM the description is read into a draft by structured extraction (a JSON schema);
-without one, the glossary picks out what it can (node, sectors, needs) and a short guided form
-asks for the rest, one question at a time. The draft is shown back for confirmation; before
-saving, a lead with a very similar company name (rapidfuzz) or description (embedding) is
-offered: add to it, or create a new one. Drafts live in SQL, so a restart loses nothing, and
+The description is mined for everything it says (company by its legal form, node, sectors,
+needs, investment, jobs: bot.leads.intake_mining); with an LLM, structured extraction (a JSON
+schema) adds what it reads, through the same checks as a typed answer (bot.leads.intake_fields).
+A short guided form asks for the rest, one question at a time, in the language of the
+description. The draft is shown back for confirmation and can be corrected field by field
+("jobs: 80", or "no" and the field's name); before saving, a lead with a very similar company
+name (rapidfuzz) or description (embedding) is offered: add to it, or create a new one; a twin
+the person may not see is never named. Drafts live in SQL, so a restart loses nothing, and
 belong to the person who started them, not to everyone in the thread.
 
 Everything that blocks (draft SQL, duplicate search, embedding, the lead save) runs in a worker
@@ -23,17 +26,31 @@ from typing import Any
 import numpy as np
 
 from bot.leads.access import LeadAccess
-from bot.leads.intake_text import ADD, NEW, NO, SKIP, TRIGGERS, YES, label, say
+from bot.leads.intake_fields import FIELDS, FieldError, FieldReader, field_named, labelled
+from bot.leads.intake_mining import form_language, mine
+from bot.leads.intake_text import (
+    ADD,
+    CANCEL,
+    CHANGE,
+    NEGATIVE,
+    NEW,
+    TRIGGERS,
+    YES,
+    label,
+    say,
+)
 from bot.leads.labels import name as localized
 from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Action, Reply
 from bot.services import Services
 from knowledge.glossary import Glossary, normalize
 from knowledge.lead_drafts import Draft, DraftStore
-from knowledge.lead_sheets import parse_amount
 from knowledge.leads import DEFAULT_NODES, Lead, LeadError, validate
 
 log = logging.getLogger(__name__)
+
+# Told of a new lead (first) that may duplicate a lead its submitter may not see (second).
+TellManagers = Callable[[Lead, Lead], Awaitable[None]]
 
 # The guided form, in order; a step already filled (from the description) is skipped.
 STEPS = ("company", "node", "sectors", "investment", "expected_jobs", "needs", "contact")
@@ -74,6 +91,13 @@ def starts_intake(text: str) -> str | None:
     return None
 
 
+def holds_contact(draft: Draft, text: str) -> bool:
+    """Whether this answer to the draft may name a contact person: the contact question, or
+    a correction such as "contact: Anna Weber, anna@example.de" at any step (not for logs)."""
+    pair = labelled(text)
+    return draft.step == "contact" or (pair is not None and pair[0] == "contact")
+
+
 def _word(text: str) -> str:
     return normalize(text).strip(" .!。！")
 
@@ -86,11 +110,13 @@ class Intake:
         services: Services,
         llm: LLMClient | None = None,
         announce: Callable[[Lead], Awaitable[None]] | None = None,
+        tell_managers: TellManagers | None = None,
     ) -> None:
         self.services = services
         self.llm = llm
         self.drafts = DraftStore(services.engine)
         self.announce = announce
+        self.tell_managers = tell_managers
 
     @property
     def glossary(self) -> Glossary:
@@ -108,43 +134,105 @@ class Intake:
 
         return await asyncio.to_thread(look_up)
 
+    def reader(self, language: str) -> FieldReader:
+        return FieldReader(self.glossary, self.services.leads.nodes, language)
+
     # ------------------------------------------------------------------ entry points
     async def start(
         self, conversation: str, user_id: str, language: str, description: str
     ) -> Reply:
+        if description:
+            # Off the loop: the language detector's models load on first use.
+            language = await asyncio.to_thread(form_language, description, self.glossary, language)
         draft = Draft(conversation, user_id, language)
         if description:
             draft.values["summary"] = description
-            draft.values.update(await asyncio.to_thread(self._from_glossary, description))
-            draft.values.update(await self._extract(description))
+            nodes = self.services.leads.nodes
+            draft.values.update(await asyncio.to_thread(mine, description, self.glossary, nodes))
+            draft.values.update(await self._extract(description, self.reader(language)))
         return await self._next(draft)
 
     async def handle(self, draft: Draft, text: str, role: str, actor: str) -> Reply:
         answer = text.strip()
-        if _word(answer) in NO and draft.step != "duplicate":
-            await self._drop(draft)
-            return Reply(say("cancelled", draft.language), language=draft.language)
-        if draft.step == "confirm":
-            if _word(answer) not in YES:
-                return self._show(draft, note=say("confirm_or_cancel", draft.language))
-            return await self._save_or_ask_duplicate(draft, role, actor)
+        word = _word(answer)
         if draft.step == "duplicate":
-            word = _word(answer)
             if word in ADD or (draft.duplicate_of and draft.duplicate_of.lower() in word):
                 return await self._merge(draft, actor)
             if word in NEW:
                 return await self._create(draft, actor)
+            if word in CANCEL:
+                return await self._cancel(draft)
             return Reply(say("add_or_new", draft.language), language=draft.language)
+        if word in CANCEL or (word in NEGATIVE and draft.step not in ("confirm", "choose")):
+            return await self._cancel(draft)
+        if draft.step in ("confirm", "choose"):
+            return await self._review(draft, answer, word, role, actor)
+        pair = labelled(answer)
+        field, value = pair if pair else (draft.step, answer)  # "jobs: 60" at any question
         try:
-            self._take(draft, answer)
+            self._take(draft, field, value)
         except LeadError as exc:
             return Reply(
-                say("not_understood", draft.language, value=answer, reason=str(exc))
+                say("not_understood", draft.language, value=value, reason=self._reason(exc, draft))
                 + "\n"
                 + self._question(draft),
                 language=draft.language,
             )
         return await self._next(draft)
+
+    async def _review(self, draft: Draft, answer: str, word: str, role: str, actor: str) -> Reply:
+        """The draft is shown: save it, change a field ("jobs: 80", or "no" and then the
+        field's name), or drop it."""
+        language = draft.language
+        if word in YES and draft.step == "confirm":
+            return await self._save_or_ask_duplicate(draft, role, actor)
+        pair = labelled(answer)
+        if pair is not None:
+            field, value = pair
+            try:
+                self._take(draft, field, value)
+            except LeadError as exc:
+                return Reply(
+                    say("not_understood", language, value=value, reason=self._reason(exc, draft))
+                    + "\n"
+                    + self._which_field(draft),
+                    language=language,
+                )
+            draft.step = "confirm"
+            await self._save(draft)
+            return self._show(draft)
+        field = field_named(answer)
+        if field is not None:
+            draft.step = field
+            await self._save(draft)
+            return Reply(self._question(draft, correcting=True), language=language)
+        if (word in NEGATIVE or word in YES) and draft.step == "choose":
+            draft.step = "confirm"  # nothing to change after all
+            await self._save(draft)
+            return self._show(draft)
+        if word in NEGATIVE or word in CHANGE or draft.step == "choose":
+            draft.step = "choose"
+            await self._save(draft)
+            return Reply(self._which_field(draft), language=language)
+        return self._show(draft, note=say("confirm_or_cancel", language))
+
+    def _which_field(self, draft: Draft) -> str:
+        fields = ", ".join(label(f, draft.language) for f in FIELDS)
+        example = say(
+            "field_value", draft.language, field=label("expected_jobs", draft.language), value=80
+        )
+        return say("which_field", draft.language, fields=fields, example=example)
+
+    def _reason(self, error: LeadError, draft: Draft) -> str:
+        if isinstance(error, FieldError):
+            return error.render(draft.language)
+        # A check of the whole lead (knowledge.leads.validate) speaks English: not to people.
+        log.info("draft refused by the lead check: %s", error)
+        return say("invalid.field", draft.language)
+
+    async def _cancel(self, draft: Draft) -> Reply:
+        await self._drop(draft)
+        return Reply(say("cancelled", draft.language), language=draft.language)
 
     async def _save(self, draft: Draft) -> None:
         await asyncio.to_thread(self.drafts.save, draft)
@@ -163,7 +251,7 @@ class Intake:
         await self._save(draft)
         return self._show(draft)
 
-    def _question(self, draft: Draft) -> str:
+    def _question(self, draft: Draft, correcting: bool = False) -> str:
         language = draft.language
         if draft.step == "node":
             options = ", ".join(self._names("nodes", language))
@@ -174,53 +262,24 @@ class Intake:
             )
         if draft.step == "needs":
             return say("ask_needs", language, options=", ".join(self._names("needs", language)[:6]))
+        if draft.step == "summary" or (correcting and draft.step == "company"):
+            return say("ask_field", language, field=label(draft.step, language))
         return say(f"ask_{'jobs' if draft.step == 'expected_jobs' else draft.step}", language)
 
     def _names(self, list_name: str, language: str) -> list[str]:
         entries = self.glossary.lists.get(list_name, [])
         return [localized(list_name, e.id or "", language, self.glossary) for e in entries]
 
-    def _take(self, draft: Draft, answer: str) -> None:
+    def _take(self, draft: Draft, field: str, answer: str) -> None:
+        """The answer read as the field into the draft; FieldError (or LeadError from the
+        whole lead's check) leaves the draft as it was."""
+        before = dict(draft.values)
+        draft.values[field] = self.reader(draft.language).read(field, answer)
         try:
-            self._read(draft, answer)
             self._lead(draft)  # validates the value in context, so a bad one is re-asked now
         except LeadError:
-            draft.values.pop(draft.step, None)
+            draft.values = before
             raise
-
-    def _read(self, draft: Draft, answer: str) -> None:
-        step, skip = draft.step, _word(answer) in SKIP
-        if step == "company":
-            if not answer or skip:
-                raise LeadError("company is required")
-            draft.values["company"] = answer
-        elif step == "node":
-            node = self.glossary.canonical("nodes", answer)
-            if node is None:
-                raise LeadError(f"node is not one of: {', '.join(DEFAULT_NODES)}")
-            draft.values["node"] = node
-        elif step in ("sectors", "needs"):
-            items = [] if skip else [p for p in re.split(r"[,;，；、/]+", answer) if p.strip()]
-            draft.values[step] = [self.glossary.canonical(step, p) or p.strip() for p in items]
-        elif step == "investment":
-            amount, currency = (None, None) if skip else parse_amount(answer)
-            if amount is not None and currency is None:
-                raise LeadError("add the currency, e.g. EUR 12,000,000")
-            draft.values["investment"] = [amount, currency]
-        elif step == "expected_jobs":
-            if skip:
-                draft.values["expected_jobs"] = None
-            else:
-                digits = re.sub(r"[^\d]", "", answer)
-                if not digits:
-                    raise LeadError("expected jobs must be a whole number")
-                draft.values["expected_jobs"] = int(digits)
-        elif step == "contact":
-            parts = [] if skip else [p.strip() for p in re.split(r"[,，;；]", answer) if p.strip()]
-            email = next((p for p in parts if "@" in p), None)
-            phone = next((p for p in parts if re.fullmatch(r"[+\d][\d\s()-]{5,}", p)), None)
-            name = next((p for p in parts if p not in (email, phone)), None)
-            draft.values["contact"] = [name, email, phone]
 
     def _lead(self, draft: Draft, actor: str = "") -> Lead:
         v = draft.values
@@ -271,7 +330,11 @@ class Intake:
             ("contact", " · ".join(p for p in (lead.contact_name, lead.contact_email) if p)),
             ("summary", lead.summary[:300]),
         ]
-        lines += [f"• {label(key, language)}: {value}" for key, value in rows if value]
+        lines += [
+            "• " + say("field_value", language, field=label(key, language), value=value)
+            for key, value in rows
+            if value
+        ]
         return Reply(
             "\n".join(lines),
             actions=(
@@ -288,11 +351,9 @@ class Intake:
         if twin is None:
             return await self._create(draft, actor)
         if not LeadAccess(role, actor).may_read(twin):
-            # Nobody may learn of a lead they may not see: saved as new, flagged inside.
-            draft.values["summary"] = (
-                f"{draft.values.get('summary', '')}\n\n[possible duplicate of {twin.id}]".strip()
-            )
-            return await self._create(draft, actor)
+            # Nobody may learn of a lead they may not see, not even its id in the new lead's
+            # summary (which they can read): saved as new, and the managers are told.
+            return await self._create(draft, actor, hidden_twin=twin)
         draft.step, draft.duplicate_of = "duplicate", twin.id
         await self._save(draft)
         language = draft.language
@@ -324,10 +385,12 @@ class Intake:
         index = int(np.argmax(similarity))
         return existing[index] if float(similarity[index]) >= DESCRIPTION_SIMILARITY else None
 
-    async def _create(self, draft: Draft, actor: str) -> Reply:
+    async def _create(self, draft: Draft, actor: str, hidden_twin: Lead | None = None) -> Reply:
         # The save returns once the lead is stored; its re-indexing runs in the background.
         lead = await asyncio.to_thread(self.services.leads.create, self._lead(draft, actor), actor)
         await self._drop(draft)
+        if hidden_twin is not None:
+            await self._tell_managers(lead, hidden_twin)
         if self.announce is not None:
             try:
                 await self.announce(lead)
@@ -339,10 +402,22 @@ class Intake:
         names = {d.key: d.name(draft.language) for d in divisions}
         division = names.get(lead.suggested_division or "", lead.suggested_division or "—")
         score = f"{lead.suggested_score:.2f}" if lead.suggested_score is not None else "—"
-        return Reply(
-            say("saved", draft.language, lead=lead.id, division=division, score=score),
-            language=draft.language,
+        saved = say("saved", draft.language, lead=lead.id, division=division, score=score)
+        if hidden_twin is not None:
+            saved += "\n" + say("duplicate_hidden", draft.language)
+        return Reply(saved, language=draft.language)
+
+    async def _tell_managers(self, lead: Lead, twin: Lead) -> None:
+        # The log line is the record when no channel for managers is wired.
+        log.warning(
+            "new lead %s may duplicate %s, which its submitter may not see", lead.id, twin.id
         )
+        if self.tell_managers is None:
+            return
+        try:
+            await self.tell_managers(lead, twin)
+        except Exception:  # an unreachable channel must not lose the saved lead
+            log.exception("telling the managers about %s failed", lead.id)
 
     async def _merge(self, draft: Draft, actor: str) -> Reply:
         lead_id = await asyncio.to_thread(self._merge_into, draft, actor)
@@ -378,19 +453,9 @@ class Intake:
         return current.id
 
     # ------------------------------------------------------------------ reading the text
-    def _from_glossary(self, description: str) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        nodes = [e.id for e in self.glossary.mentioned(description, "nodes") if e.id]
-        if len(nodes) == 1:
-            found["node"] = nodes[0]
-        for list_name in ("sectors", "needs"):
-            ids = [e.id for e in self.glossary.mentioned(description, list_name) if e.id]
-            if ids:
-                found[list_name] = ids
-        return found
-
-    async def _extract(self, description: str) -> dict[str, Any]:
-        """Fields the LLM reads from the description; nothing without a model or on failure."""
+    async def _extract(self, description: str, reader: FieldReader) -> dict[str, Any]:
+        """Fields the LLM reads from the description that pass the form's checks; nothing
+        without a model or on failure."""
         if self.llm is None or self.llm.breaker.is_open:
             return {}
         import prompts
@@ -410,21 +475,4 @@ class Intake:
             data = json.loads(match.group(0)) if match else {}
         except json.JSONDecodeError:
             return {}
-        found: dict[str, Any] = {}
-        if isinstance(data.get("company"), str) and data["company"].strip():
-            found["company"] = data["company"].strip()
-        node = self.glossary.canonical("nodes", str(data.get("node") or ""))
-        if node:
-            found["node"] = node
-        for name in ("sectors", "needs"):
-            if isinstance(data.get(name), list) and data[name]:
-                found[name] = [self.glossary.canonical(name, str(x)) or str(x) for x in data[name]]
-        amount = data.get("investment_amount")
-        if isinstance(amount, int | float) and data.get("investment_currency"):
-            found["investment"] = [float(amount), str(data["investment_currency"]).upper()]
-        if isinstance(data.get("expected_jobs"), int):
-            found["expected_jobs"] = data["expected_jobs"]
-        for name in ("country", "city", "title"):
-            if isinstance(data.get(name), str) and data[name].strip():
-                found[name] = data[name].strip()
-        return found
+        return reader.extracted(data) if isinstance(data, dict) else {}
