@@ -582,6 +582,10 @@ def serve(
                 wanted += [f"{p.requirements()} for {p.name}" for p in plugins]
             raise ConfigError("nothing to serve; set " + ", or ".join(wanted))
         services = runtime.services
+        if adapters:
+            # Chat users wait on this loop: index writes go to a child (bot/index_worker.py),
+            # the sample leads' too when a fresh data dir loads them below.
+            services.index_in_child = True
         if services.index.count() == 0:
             err.print("[dim]Fresh data dir: loading the sample knowledge base and leads first.[/]")
             with _progress("Loading samples") as update:
@@ -611,8 +615,6 @@ def serve(
                 raise typer.Exit(1)
             return
         if adapters:
-            # Chat users wait on this loop: index writes go to a child (bot/index_worker.py).
-            services.index_in_child = True
             runtime.warm_up()
         running = [*adapters, *([schedule] if schedule else [])]
         running.append(audit_retention(settings, services.engine))

@@ -94,7 +94,11 @@ class Runtime:
         self.services.embedder.count_tokens("warm")
         if self.services.index_in_child:
             self.services.indexer  # noqa: B018 - creates the child indexer
-            self.services._child_indexer.start()
+            # None when the indexer was made before index_in_child was set: it indexes in a
+            # thread then, which is slower for the loop but correct.
+            child = getattr(self.services, "_child_indexer", None)
+            if child is not None:
+                child.start()
 
     async def aclose(self) -> None:
         """Close clients on the loop that used them, and let background indexing finish."""

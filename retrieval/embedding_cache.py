@@ -23,6 +23,7 @@ embedding_cache = Table(
 )
 
 _LOOKUP_BATCH = 400
+_TOKEN_COUNTS_KEPT = 20_000
 
 # Vectors known before anything is embedded (the shipped sample embeddings), by model id.
 Seeds = Callable[[str], Mapping[str, np.ndarray]]
@@ -49,13 +50,23 @@ class CachedEmbedder:
         self.embedded = 0
         self.cache_hits = 0
         self.seeded = 0
+        # Token counts of passages, which every answer re-counts to fit its budget: the
+        # tokenizer holds the GIL (and waits for the model while another thread embeds), so
+        # counting the same chunks again stalls every other conversation.
+        self._token_counts: dict[str, int] = {}
 
     @property
     def dim(self) -> int:
         return self.inner.dim
 
     def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
+        count = self._token_counts.get(text)
+        if count is None:
+            count = self.inner.count_tokens(text)
+            if len(self._token_counts) >= _TOKEN_COUNTS_KEPT:
+                self._token_counts.clear()  # a crude bound; the working set refills at once
+            self._token_counts[text] = count
+        return count
 
     def _lookup(self, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

@@ -108,3 +108,25 @@ def test_the_file_name_is_safe_for_any_model_id(model: str) -> None:
     name = shipped_path(model).name
     assert name.startswith("embeddings.") and name.endswith(".npz")
     assert "/" not in name and " " not in name and Path(name).parent == Path(".")
+
+
+class _CountingTokens:
+    model_id = "counting"
+    dim = 2
+
+    def __init__(self) -> None:
+        self.counted: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        self.counted.append(text)
+        return len(text.split())
+
+
+def test_a_passage_is_token_counted_once_however_many_answers_fit_it(engine: Engine) -> None:
+    # Every answer re-counts its candidate passages; the tokenizer holds the GIL, so counting
+    # the same chunk again would stall every other conversation on the event loop.
+    inner = _CountingTokens()
+    embedder = CachedEmbedder(inner, engine)  # type: ignore[arg-type]
+    assert [embedder.count_tokens("a b c") for _ in range(3)] == [3, 3, 3]
+    assert embedder.count_tokens("d e") == 2
+    assert inner.counted == ["a b c", "d e"]

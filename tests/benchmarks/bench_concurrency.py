@@ -115,10 +115,10 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     folder = Path(args[0]) if args else Path(tempfile.mkdtemp()) / "data"
     services = Services(load_settings(ZBRAIN_DATA_DIR=str(folder)))
-    services.ensure_samples()
     # As `zbrain serve` runs: index writes in a child process (bot/index_worker.py);
     # `--in-process` measures the threads-only variant.
     services.index_in_child = "--in-process" not in sys.argv
+    services.ensure_samples()
     figures = asyncio.run(scenario(services))
     for name, value in figures.items():
         print(f"{name:>18}: {value:.3f}")
