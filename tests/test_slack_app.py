@@ -464,6 +464,30 @@ def test_a_new_assistant_thread_gets_prompts_and_a_title_in_the_users_language(
     assert title.params["title"] == "Neue Unterhaltung"
 
 
+def test_opening_the_messages_tab_offers_prompts_once_a_day_in_the_users_language(
+    sample_services: Any, fake: FakeSlack, loop: asyncio.Runner
+) -> None:
+    fake.users["U0STAFF01"]["locale"] = "fr-FR"
+
+    async def scenario(app: SlackApp) -> None:
+        await app.event(event("app_home_opened"))
+        await app.event(event("app_home_opened"))  # opened again the same day: no second post
+        await app.event(event("app_home_opened", tab="home"))  # the Home tab: nothing
+        await app.idle()
+
+    _run(loop, _runtime(sample_services), fake, scenario)
+    [welcome] = fake.calls_to("chat.postMessage")
+    assert welcome.params["channel"] == "D0STAFF01"
+    assert "Bonjour" in welcome.params["text"]
+    buttons = [
+        element
+        for block in welcome.params["blocks"]
+        for element in block.get("elements", [])
+        if element.get("type") == "button"
+    ]
+    assert len(buttons) == 4
+
+
 # ---------------------------------------------------------------------- knowledge from Slack
 NOTES = b"""# Hydrogen notes, November 2026
 

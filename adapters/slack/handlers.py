@@ -34,7 +34,11 @@ def register(app: AsyncApp, responder: Responder, spawn: Spawn) -> None:
         """Events the manifest subscribes to for Slack's sake (acked, no work)."""
 
     app.event("assistant_thread_context_changed")(nothing_to_do)
-    app.event("app_home_opened")(nothing_to_do)
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event: Mapping[str, Any]) -> None:
+        spawn("messages tab", responder.on_home_opened(event))
+
     app.event("file_shared")(nothing_to_do)
 
     @app.command(COMMAND)

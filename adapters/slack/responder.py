@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -242,6 +243,27 @@ class Responder:
             )
         except SlackApiError as exc:
             log.info("no suggested prompts in %s: %s", channel, error_of(exc))
+
+    async def on_home_opened(self, event: Mapping[str, Any]) -> None:
+        """Opening the app's Messages tab: a welcome with the suggested prompts as buttons,
+        at most once a day per person (the key lives with the handled events)."""
+        user, channel = event.get("user"), event.get("channel")
+        if event.get("tab") != "messages" or not (user and channel):
+            return
+        key = f"home:{user}:{dt.date.today().isoformat()}"
+        claim = self.runtime.services.handled_events.claim
+        if not await self._in_thread(claim, events.PLATFORM, key):
+            return
+        person = await self.directory.person(str(user))
+        probe = IncomingMessage("", events.PLATFORM, str(user), str(channel), locale=person.locale)
+        language = await self.language(probe)
+        prompts = self.runtime.assistant.suggested_prompts(language)
+        welcome = Reply(
+            i18n.text("slack.home_welcome", language),
+            actions=tuple(Action("ask", _short(p), p) for p in prompts),
+            language=language,
+        )
+        await self._post_with_files(str(channel), welcome)
 
     # ------------------------------------------------------------------ /zbrain
     async def on_command(self, command: Mapping[str, Any], respond: Respond) -> None:
