@@ -9,12 +9,20 @@ and English) that a passage contains add to the score: a German question about t
 no park term at all needs a higher score. Thresholds, bonus and penalty were
 chosen on knowledge/samples/tuning.yaml, not on the golden set (see BENCHMARKS.md);
 `zbrain eval` measures them on any golden set.
+
+Before any score, a question that asks for a figure (an amount, a date, a count, a rate) or
+names a year, a category or a place (bot/asks.py) needs a passage among the top ones that
+holds that kind of figure and every such thing (in any language the glossary knows): "the
+home-settlement subsidy for Category E talent" or "the rent relief in Luoyang" is on topic,
+yet no document answers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.asks import asked
+from knowledge.figures import figure_kinds
 from knowledge.glossary import Glossary
 from retrieval.index import Hit
 from retrieval.terms import overlap
@@ -31,6 +39,28 @@ LLM_SLACK = 0.015
 
 def threshold(language: str) -> float:
     return THRESHOLDS.get(language, DEFAULT_THRESHOLD)
+
+
+ASKED_PASSAGES = 3  # how many of the top passages may hold what is asked
+
+
+def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary | None) -> bool:
+    """True when the question asks for a kind of figure or names a thing, and none of the
+    top passages holds both."""
+    wanted = asked(question, glossary)
+    if not wanted.specific:
+        return False
+    for hit in hits[:ASKED_PASSAGES]:
+        text = f"{hit.metadata.get('title', '')}\n{hit.text}"
+        if not all(thing.found_in(text) for thing in wanted.things):
+            continue
+        kinds = figure_kinds(hit.text)
+        if wanted.figures and not kinds & wanted.figures:
+            continue
+        if wanted.any_figure and not kinds:
+            continue
+        return False
+    return True
 
 
 def lacks_support(
