@@ -54,7 +54,7 @@ _CATEGORY = re.compile(
 # name before 하이테크존/고신구.
 _LATIN_PLACE = re.compile(
     r"(?:\b(?:in|im|at|à|de|du|aus|from)\s+(?:der\s+|the\s+|la\s+)?)?"
-    r"\b([A-Z][a-zà-ÿ]+(?:\s[A-Z][a-zà-ÿ]+)?)(?:'s)?\s+(?:district|high-tech zone|hi-tech zone|"
+    r"\b([A-Z][a-zà-ÿ]+(?:\s[A-Z][a-zà-ÿ]+)?)(?:'s)?\s+(?i:district|high-tech zone|hi-tech zone|"
     r"free trade port|free trade zone|province|city|valley|new area|hightech-zone|bezirk|"
     r"provinz|freihandelshafen|district|province|zone high-tech)\b"
     r"|\b(?:in|im|à)\s+([A-Z][a-zà-ÿ]{3,})\b(?=\s*[?？.!,]|$)"
