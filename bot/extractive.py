@@ -76,20 +76,22 @@ class _Candidate:
     order: int
     text: str
     language: str
+    title: str
 
 
-def _fit(question: Asked, sentence: str, glossary: Glossary | None, benefit: bool) -> float:
+def _fit(question: Asked, candidate: _Candidate, glossary: Glossary | None, benefit: bool) -> float:
     """How much of what the question asks for the sentence holds."""
     score = 0.0
+    sentence = candidate.text
     kinds = figure_kinds(sentence)
     wanted = set(question.figures)
     some_figure = question.any_figure or (benefit and not wanted)
     if (wanted and kinds & wanted) or (some_figure and kinds - {"date"}):
         score += FIGURE_BONUS
     if question.things:
-        score += (
-            THING_BONUS * sum(t.found_in(sentence) for t in question.things) / len(question.things)
-        )
+        # A report's year or node is often only in its title ("慕尼黑节点2019年第四季度…").
+        found = sum(t.found_in(sentence) or t.found_in(candidate.title) for t in question.things)
+        score += THING_BONUS * found / len(question.things)
     if question.terms and glossary is not None:
         key = normalize(sentence)
         named = sum(
@@ -113,7 +115,9 @@ def compose(
         meta = passage.hit.metadata
         source_language = str(meta.get("chunk_language") or meta.get("language") or "")
         for order, sentence in enumerate(candidate_sentences(passage.hit.text)):
-            candidates.append(_Candidate(passage.number, order, sentence, source_language))
+            candidates.append(
+                _Candidate(passage.number, order, sentence, source_language, passage.title)
+            )
     if not candidates:
         return i18n.text("answer.extractive_preface", language)
     query = embedder.embed_query(question)
@@ -123,7 +127,7 @@ def compose(
     scores = vectors @ query + np.array(
         [
             OVERLAP_WEIGHT * overlap(question, c.text)
-            + _fit(wanted, c.text, glossary, benefit)
+            + _fit(wanted, c, glossary, benefit)
             - PASSAGE_RANK_PENALTY * (c.number - 1)
             for c in candidates
         ]
