@@ -22,7 +22,7 @@ from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Citation, IncomingMessage, PartialText, Reply, ReplyUpdate
 from bot.services import Services
 from knowledge.language import detect_language
-from retrieval.filters import SearchFilters, asks_about_history
+from retrieval.filters import SearchFilters, asks_about_history, search_where, where_all
 from retrieval.index import Hit
 from retrieval.search import rrf
 from retrieval.versions import in_language
@@ -149,7 +149,7 @@ class AnswerService:
                 return
             except LLMUnavailable as exc:
                 log.warning("answering without the language model: %s", exc)
-        yield await asyncio.to_thread(self._extractive, standalone, language, passages)
+        yield await asyncio.to_thread(self._extractive, standalone, language, passages, role)
 
     def _llm_ready(self) -> bool:
         return self.llm is not None and not self.llm.breaker.is_open
@@ -265,8 +265,35 @@ class AnswerService:
             filters=SearchFilters(include_expired=True),
         )
 
-    def _extractive(self, question: str, language: str, passages: list[Passage]) -> Reply:
-        text = compose(question, passages, language, self.services.embedder, self.services.glossary)
+    def _siblings(self, passages: list[Passage], role: str) -> list[str]:
+        """The other chunks of the first passage's document that the role may read."""
+        if not passages:
+            return []
+        meta = passages[0].hit.metadata
+        where = where_all(
+            search_where(role, SearchFilters(include_expired=True)),
+            {"doc_id": str(meta.get("doc_id") or "")},
+            {"root": str(meta.get("root") or "")},
+        )
+        shown = {p.hit.chunk_id for p in passages}
+        chunks = [
+            (int(str(m.get("chunk_index") or 0)), text)
+            for cid, m, text in self.services.index.iter_documents(where)
+            if cid not in shown
+        ]
+        return [text for _, text in sorted(chunks)]
+
+    def _extractive(
+        self, question: str, language: str, passages: list[Passage], role: str = "guest"
+    ) -> Reply:
+        text = compose(
+            question,
+            passages,
+            language,
+            self.services.embedder,
+            self.services.glossary,
+            siblings=self._siblings(passages, role),
+        )
         return self._reply(text, passages, language, mode="extractive")
 
     def _reply(self, text: str, passages: list[Passage], language: str, *, mode: str) -> Reply:

@@ -36,6 +36,7 @@ OVERLAP_WEIGHT = 0.1
 FIGURE_BONUS = 0.06  # holds the kind of figure asked for
 THING_BONUS = 0.04  # times the share of the named things it holds
 TERM_BONUS = 0.03  # times the share of the question's park terms it names
+SIBLING_SENTENCES = 4
 PASSAGE_RANK_PENALTY = 0.015  # per place below the first passage: search ranked them
 # Questions about a benefit ask, without saying so, for its amount.
 _BENEFIT_ASKED = re.compile(
@@ -108,22 +109,42 @@ def compose(
     language: str,
     embedder: Embedder,
     glossary: Glossary | None = None,
+    siblings: Sequence[str] = (),
 ) -> str:
-    """The answer text, citing passages by their number."""
+    """The answer text, citing passages by their number. `siblings` are the other chunks of
+    the first passage's document: search ranked the document first, though perhaps for a
+    chunk that names the topic (the application papers) rather than the one with the figure;
+    their sentences that hold what is asked compete too, cited as the first passage."""
     candidates: list[_Candidate] = []
+    seen: set[str] = set()
     for passage in passages[:_PASSAGES_CONSIDERED]:
         meta = passage.hit.metadata
         source_language = str(meta.get("chunk_language") or meta.get("language") or "")
         for order, sentence in enumerate(candidate_sentences(passage.hit.text)):
-            candidates.append(
-                _Candidate(passage.number, order, sentence, source_language, passage.title)
-            )
+            if sentence not in seen:
+                seen.add(sentence)
+                candidates.append(
+                    _Candidate(passage.number, order, sentence, source_language, passage.title)
+                )
     if not candidates:
         return i18n.text("answer.extractive_preface", language)
-    query = embedder.embed_query(question)
-    vectors = embedder.embed_passages([c.text for c in candidates])
     wanted = asked(question, glossary)
     benefit = bool(_BENEFIT_ASKED.search(question))
+    if siblings and passages:
+        first = candidates[0]
+        extra = [
+            _Candidate(first.number, 1000 + order, sentence, first.language, first.title)
+            for order, sentence in enumerate(
+                s for text in siblings for s in candidate_sentences(text)
+            )
+            if sentence not in seen
+        ]
+        # Only the few that hold most of what is asked are embedded (embedding is the cost).
+        extra = [c for c in extra if _fit(wanted, c, glossary, benefit) >= FIGURE_BONUS]
+        extra.sort(key=lambda c: -(_fit(wanted, c, glossary, benefit) + overlap(question, c.text)))
+        candidates += extra[:SIBLING_SENTENCES]
+    query = embedder.embed_query(question)
+    vectors = embedder.embed_passages([c.text for c in candidates])
     scores = vectors @ query + np.array(
         [
             OVERLAP_WEIGHT * overlap(question, c.text)

@@ -12,6 +12,8 @@ from knowledge.figures import amounts
 from knowledge.glossary import Entry, Glossary, normalize
 
 MAX_TERMS = 3
+MAX_AMOUNTS = 3
+SMALL_AMOUNT = 1000
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -43,6 +45,8 @@ def glosses(sentence: str, language: str, glossary: Glossary | None = None) -> l
     an asker of `language`; empty when there is nothing to gloss."""
     items: list[str] = []
     for found in amounts(sentence):
+        if found.value < SMALL_AMOUNT or len(items) == MAX_AMOUNTS:
+            continue  # "15元 = 15 RMB" tells nobody anything
         rendered = i18n.amount(found.value, found.currency, language)
         if normalize(rendered) != normalize(found.text) and rendered not in items:
             items.append(f"{found.text} = {rendered}")
