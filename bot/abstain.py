@@ -11,10 +11,10 @@ chosen on knowledge/samples/tuning.yaml, not on the golden set (see BENCHMARKS.m
 `zbrain eval` measures them on any golden set.
 
 Before any score, a question that asks for a figure (an amount, a date, a count, a rate) or
-names a year, a category or a place (bot/asks.py) needs a passage among the top ones that
-holds that kind of figure and every such thing (in any language the glossary knows): "the
-home-settlement subsidy for Category E talent" or "the rent relief in Luoyang" is on topic,
-yet no document answers it.
+names a year, a category or a place (bot/asks.py) needs the top passages to hold that kind of
+figure and every such thing (in any language the glossary knows): "the home-settlement
+subsidy for Category E talent" or "the rent relief in Luoyang" is on topic, yet no document
+answers it.
 """
 
 from __future__ import annotations
@@ -45,22 +45,29 @@ ASKED_PASSAGES = 3  # how many of the top passages may hold what is asked
 
 
 def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary | None) -> bool:
-    """True when the question asks for a kind of figure or names a thing, and none of the
-    top passages holds both."""
+    """True when the question asks for a kind of figure that none of the top passages
+    states, or names a thing that none of them names (a question may ask two things, so
+    the figure and the thing may stand in different passages)."""
     wanted = asked(question, glossary)
     if not wanted.specific:
         return False
-    for hit in hits[:ASKED_PASSAGES]:
-        text = f"{hit.metadata.get('title', '')}\n{hit.text}"
-        if not all(thing.found_in(text) for thing in wanted.things):
-            continue
-        kinds = figure_kinds(hit.text)
-        if wanted.figures and not kinds & wanted.figures:
-            continue
-        if wanted.any_figure and not kinds:
-            continue
-        return False
-    return True
+    top = hits[:ASKED_PASSAGES]
+    # A document's title and dates speak for all of its chunks (a report's year, a node).
+    texts = [
+        " ".join(
+            str(h.metadata.get(key) or "")
+            for key in ("title", "published", "effective_from", "expires")
+        )
+        + "\n"
+        + h.text
+        for h in top
+    ]
+    if not all(any(thing.found_in(text) for text in texts) for thing in wanted.things):
+        return True
+    kinds = set().union(*(figure_kinds(h.text) for h in top)) if top else set()
+    if wanted.figures and not kinds & wanted.figures:
+        return True
+    return wanted.any_figure and not kinds
 
 
 def lacks_support(

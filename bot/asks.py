@@ -44,10 +44,10 @@ _RATE_ASKED = re.compile(
 _NUMBER_ASKED = re.compile(r"多少|几|몇|כמה", re.IGNORECASE)
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# The letter is a capital ("a Class II device" names no category A); the words any case.
 _CATEGORY = re.compile(
-    r"(?:category|categories|cat\.|class|kategorie|klasse|catégorie|classe|קטגוריה|סוג)\s*"
-    r"[\"'“]?([A-H])\b|(?<![A-Za-z])([A-H])\s?(?:类|級|级|급|-?class\b|-?klasse\b|-?kategorie\b)",
-    re.IGNORECASE,
+    r"(?i:category|categories|cat\.|class|kategorie|klasse|catégorie|classe|קטגוריה|סוג)\s*"
+    r"[\"'“]?([A-H])(?![A-Za-z])|(?<![A-Za-z])([A-H])\s?(?:类|級|级|급|(?i:-?class|-?klasse)\b)",
 )
 # A place the glossary does not know: a Chinese place name (jieba tags them "ns"), a
 # capitalised Latin name before a zone or an administrative word or after "in", and a Korean
@@ -62,6 +62,7 @@ _LATIN_PLACE = re.compile(
     r"([A-Z][a-zà-ÿ]+)",
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_ZH_PLACE_WORD = re.compile(r"^(?:高新|开发区|经开区|自贸|自由贸易|新区|光谷|市|省|县|区|州)")
 _KO_PLACE = re.compile(r"([가-힣]{2,5})\s?(?:하이테크존|고신구|첨단산업단지|특구|개발구)")
 # Names that sit in those patterns without naming another place.
 # The park's own city and country are where every document is.
@@ -173,7 +174,17 @@ def _places(question: str) -> list[str]:
     if _HAN.search(question):
         import jieba.posseg  # loaded on first use: it takes a moment
 
-        found += [word for word, flag in jieba.posseg.cut(question) if flag == "ns"]
+        words = list(jieba.posseg.cut(question))
+        for i, (word, flag) in enumerate(words):
+            following = words[i + 1].word if i + 1 < len(words) else ""
+            # jieba also tags words such as 新建 as places; a place name is one followed by
+            # a zone or another place word (洛阳高新区, 深圳南山区) or ending in one (成都市).
+            if flag == "ns" and (
+                _ZH_PLACE_WORD.match(following)
+                or (i + 1 < len(words) and words[i + 1].flag == "ns")
+                or _ZH_PLACE_WORD.search(word[-1:])
+            ):
+                found.append(word)
     for pattern in (_LATIN_PLACE, _KO_PLACE):
         for match in pattern.finditer(question):
             name = next((g for g in match.groups() if g), None)
