@@ -25,7 +25,7 @@ from knowledge.language import detect_language
 from retrieval.filters import SearchFilters, asks_about_history, search_where, where_all
 from retrieval.index import Hit
 from retrieval.search import rrf
-from retrieval.versions import in_language
+from retrieval.versions import in_language, reading_order
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ class AnswerService:
     def _in_language(self, hits: list[Hit], language: str, role: str) -> list[Hit]:
         return in_language(
             hits,
-            language,
+            reading_order(language),
             index=self.services.index,
             vectors=self.services.vectors,
             role=role,
