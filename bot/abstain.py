@@ -41,18 +41,20 @@ def threshold(language: str) -> float:
     return THRESHOLDS.get(language, DEFAULT_THRESHOLD)
 
 
-ASKED_PASSAGES = 3  # how many of the top passages may hold what is asked
+ASKED_PASSAGES = 3  # how many of the top passages may hold the figure asked for
 
 
 def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary | None) -> bool:
     """True when the question asks for a kind of figure that none of the top passages
-    states, or names a thing that none of them names (a question may ask two things, so
-    the figure and the thing may stand in different passages)."""
+    states, or names a thing that no retrieved passage names (a question may ask two
+    things, so the figure and the thing may stand in different passages)."""
     wanted = asked(question, glossary)
     if not wanted.specific:
         return False
     top = hits[:ASKED_PASSAGES]
-    # A document's title and dates speak for all of its chunks (a report's year, a node).
+    # A thing may be named by any passage retrieved (the asker's home node in "we're a
+    # Cambridge biotech, how much …"); a document's title and dates speak for all of its
+    # chunks (a report's year, a node).
     texts = [
         " ".join(
             str(h.metadata.get(key) or "")
@@ -60,7 +62,7 @@ def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary 
         )
         + "\n"
         + h.text
-        for h in top
+        for h in hits
     ]
     if not all(any(thing.found_in(text) for text in texts) for thing in wanted.things):
         return True
