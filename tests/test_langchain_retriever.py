@@ -125,3 +125,15 @@ def test_runs_inside_an_lcel_chain_with_a_fake_chat_model() -> None:
     assert "300万元" in seen[0] and POLICY["title"] in seen[0]
     assert "Wasserstofftankstelle in Planung" not in seen[0]  # internal: not for a guest
     assert asyncio.run(chain.ainvoke("again")) == "300万元 [1]"
+
+
+def test_over_the_sample_knowledge_base_a_guest_gets_public_documents_only(
+    sample_services,  # type: ignore[no-untyped-def]
+) -> None:
+    retriever = ZbrainRetriever(searcher=sample_services, role="guest", k=5)
+    docs = retriever.invoke("Förderung für Wasserstofftankstellen?")
+    assert docs[0].metadata["doc_id"] == "policy-hydrogen-2025"
+    assert {d.metadata["visibility"] for d in docs} == {"public"}
+    staff = ZbrainRetriever(searcher=sample_services, role="staff", k=8)
+    visible = {d.metadata["visibility"] for d in staff.invoke("Munich node hydrogen leads")}
+    assert visible - {"public"}, "staff also read partner or internal documents"
