@@ -293,6 +293,7 @@ class AnswerService:
             self.services.embedder,
             self.services.glossary,
             siblings=self._siblings(passages, role),
+            centroids=self.services.calibration.centroids(),
         )
         return self._reply(text, passages, language, mode="extractive")
 

@@ -12,7 +12,7 @@ place) and the park terms (in any language the glossary knows).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,11 +110,15 @@ def compose(
     embedder: Embedder,
     glossary: Glossary | None = None,
     siblings: Sequence[str] = (),
+    centroids: Mapping[str, np.ndarray] | None = None,
 ) -> str:
     """The answer text, citing passages by their number. `siblings` are the other chunks of
     the first passage's document: search ranked the document first, though perhaps for a
     chunk that names the topic (the application papers) rather than the one with the figure;
-    their sentences that hold what is asked compete too, cited as the first passage."""
+    their sentences that hold what is asked compete too, cited as the first passage.
+    `centroids` (retrieval/calibration.py) take each language's baseline off a sentence's
+    similarity, as search does for chunks: a question is closer to any sentence in its own
+    language, and the English talent table must not outrank the Chinese hydrogen figure."""
     candidates: list[_Candidate] = []
     seen: set[str] = set()
     for passage in passages[:_PASSAGES_CONSIDERED]:
@@ -145,11 +149,13 @@ def compose(
         candidates += extra[:SIBLING_SENTENCES]
     query = embedder.embed_query(question)
     vectors = embedder.embed_passages([c.text for c in candidates])
+    baseline = {lang: float(query @ vector) for lang, vector in (centroids or {}).items()}
     scores = vectors @ query + np.array(
         [
             OVERLAP_WEIGHT * overlap(question, c.text)
             + _fit(wanted, c, glossary, benefit)
             - PASSAGE_RANK_PENALTY * (c.number - 1)
+            - baseline.get(c.language, 0.0)
             for c in candidates
         ]
     )
