@@ -64,8 +64,8 @@ _LATIN_PLACE = re.compile(
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _ZH_PLACE_WORD = re.compile(r"^(?:高新|开发区|经开区|自贸|自由贸易|新区|光谷|市|省|县|区|州)")
 _KO_PLACE = re.compile(r"([가-힣]{2,5})\s?(?:하이테크존|고신구|첨단산업단지|특구|개발구)")
-# Names that sit in those patterns without naming another place.
-# The park's own city and country are where every document is.
+# The park's own city, province and country (every document is about them) and words that
+# sit in those patterns without naming a place.
 _NOT_PLACES = {
     "郑州", "郑州市", "河南", "河南省", "中国", "中原", "高新区", "정저우", "the", "The",
     "Zhengzhou", "Henan", "China", "Chine", "Zhengzhous",
