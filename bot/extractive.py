@@ -86,9 +86,10 @@ def _fit(question: Asked, candidate: _Candidate, glossary: Glossary | None, bene
     sentence = candidate.text
     kinds = figure_kinds(sentence)
     wanted = set(question.figures)
-    some_figure = question.any_figure or (benefit and not wanted)
-    if (wanted and kinds & wanted) or (some_figure and kinds - {"date"}):
+    if (wanted and kinds & wanted) or (question.any_figure and kinds - {"date"}):
         score += FIGURE_BONUS
+    elif benefit and not wanted and kinds - {"date"}:
+        score += FIGURE_BONUS / 2  # a benefit's figure, asked for without saying so
     if question.things:
         # A report's year or node is often only in its title ("慕尼黑节点2019年第四季度…").
         found = sum(t.found_in(sentence) or t.found_in(candidate.title) for t in question.things)
@@ -144,7 +145,7 @@ def compose(
             if sentence not in seen
         ]
         # Only the few that hold most of what is asked are embedded (embedding is the cost).
-        extra = [c for c in extra if _fit(wanted, c, glossary, benefit) >= FIGURE_BONUS]
+        extra = [c for c in extra if _fit(wanted, c, glossary, benefit) >= FIGURE_BONUS / 2]
         extra.sort(key=lambda c: -(_fit(wanted, c, glossary, benefit) + overlap(question, c.text)))
         candidates += extra[:SIBLING_SENTENCES]
     query = embedder.embed_query(question)

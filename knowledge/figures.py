@@ -104,14 +104,15 @@ _DATE = re.compile(
     r"décembre)\b|\bq[1-4]\b|第[一二三四1-4]季度|\d\s?분기|\d{1,2}월|רבעון|quarter|quartal|trimestre",
     re.IGNORECASE,
 )
+# A count: a number with a counter word, or any other number left once amounts, rates and
+# dates are taken out ("no older than 55", "12 Leads").
 _COUNT = re.compile(
-    r"\d+\s?(?:个|家|条|名|人|项|辆|座|套|次|件|位|批|所|座|개|명|건|곳|대)|"
-    r"(?<![\d.,])\d{1,6}(?![\d.,%％])\s?(?!年|月|日|%|元|万|亿)[^\W\d_]",
-    re.IGNORECASE,
+    r"\d+\s?(?:个|家|条|名|人|项|辆|座|套|次|件|位|批|所|개|명|건|곳|대)|(?<![\d.,])\d{1,6}(?![\d])",
 )
 # Not figures: phone numbers, document numbers, list markers, section numbers.
 _NOT_FIGURES = re.compile(
-    r"\d{3,4}-\d{7,8}|[〔\[(（]\s?\d{4}\s?[〕\])）]\s?\d+\s?号|^\s*\d{1,3}[.)、]\s|\b\d+\.\d+\s+(?=[A-Z])"
+    r"\d{3,4}-\d{7,8}|[〔\[(（]\s?\d{4}\s?[〕\])）]\s?\d+\s?号|^\s*\d{1,3}[.)、]\s|\b\d+\.\d+\s+(?=[A-Z])",
+    re.MULTILINE,
 )
 
 
