@@ -72,6 +72,34 @@ _NOT_PLACES = {
 }  # fmt: skip
 
 
+# The partner countries by every name and adjective the six languages give them, so that a
+# German question about "Deutschland" is answered by an English passage on "German" firms.
+_COUNTRIES = (
+    ("Germany", "German", "Germans", "Deutschland", "deutsche", "deutschen", "deutscher",
+     "Allemagne", "allemand", "allemande", "allemands", "德国", "독일", "גרמניה", "גרמני"),
+    ("Israel", "Israeli", "Israelis", "israelisch", "israelische", "Israël", "israélien",
+     "israélienne", "以色列", "이스라엘", "ישראל", "ישראלי", "ישראלית"),
+    ("United Kingdom", "UK", "Britain", "British", "Großbritannien", "britisch", "britische",
+     "Royaume-Uni", "britannique", "英国", "영국", "בריטניה", "בריטי"),
+    ("United States", "USA", "US", "America", "American", "USA", "amerikanisch",
+     "amerikanische", "États-Unis", "américain", "américaine", "美国", "미국", "ארה\"ב",
+     "אמריקה", "אמריקאי"),
+    ("Korea", "South Korea", "Korean", "Südkorea", "Korea", "koreanisch", "koreanische",
+     "Corée", "coréen", "coréenne", "韩国", "한국", "קוריאה", "קוריאני"),
+    ("France", "French", "Frankreich", "französisch", "französische", "France", "français",
+     "française", "法国", "프랑스", "צרפת", "צרפתי"),
+)  # fmt: skip
+
+
+def _place_variants(place: str) -> tuple[str, ...]:
+    folded = normalize(place)
+    for names in _COUNTRIES:
+        variants = tuple(dict.fromkeys(normalize(n) for n in names))
+        if folded in variants:
+            return variants
+    return (folded,)
+
+
 @dataclass(frozen=True)
 class Thing:
     """Something the question names that a supporting passage must name too."""
@@ -165,7 +193,7 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
         )
     for place in _places(question):
         if normalize(place) not in known and place not in _NOT_PLACES:
-            things.append(Thing(place, (normalize(place),)))
+            things.append(Thing(place, _place_variants(place)))
     return Asked(frozenset(kinds), any_figure, tuple(things), tuple(terms))
 
 

@@ -27,6 +27,12 @@ LAB_RENT_ZH = Hit(
     0.1,
     {"title": "郑州高新区研发用房租金减免办法", "language": "zh"},
 )
+LAUNCH_EN = Hit(
+    "n1",
+    'Of the world\'s 2,734 "hidden champions", 1,307 are German.',
+    0.1,
+    {"title": "Zhengzhou High-tech Zone launches its system", "language": "en"},
+)
 MUNICH_2026 = Hit(
     "m1",
     "2026年第三季度慕尼黑节点新推送线索4条。",
@@ -95,6 +101,8 @@ def test_what_a_question_asks(question: str, figures: set[str], things: list[str
         ("顶尖人才安家补贴多少钱？", [TALENT_ZH], False),
         ("Wie viel Miete zahlt man in den staatlichen Laboren?", [LAB_RENT_ZH], False),
         ("慕尼黑节点2026年第三季度推送了多少条线索？", [MUNICH_2026], False),
+        # a partner country by another language's name
+        ("Wie viele Hidden Champions gibt es in Deutschland?", [LAUNCH_EN], False),
         # near misses: on topic, but the category, place or year is not there
         ("E급 인재 정착 보조금 금액은 얼마인가요?", [TALENT_ZH], True),
         ("洛阳高新区的研发用房租金减免标准是多少？", [LAB_RENT_ZH], True),
