@@ -9,12 +9,20 @@ and English) that a passage contains add to the score: a German question about t
 no park term at all needs a higher score. Thresholds, bonus and penalty were
 chosen on knowledge/samples/tuning.yaml, not on the golden set (see BENCHMARKS.md);
 `zbrain eval` measures them on any golden set.
+
+Before any score, a question that asks for a figure (an amount, a date, a count, a rate) or
+names a year, a category or a place (bot/asks.py) needs the top passages to hold that kind of
+figure and every such thing (in any language the glossary knows): "the home-settlement
+subsidy for Category E talent" or "the rent relief in Luoyang" is on topic, yet no document
+answers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.asks import asked
+from knowledge.figures import figure_kinds
 from knowledge.glossary import Glossary
 from retrieval.index import Hit
 from retrieval.terms import overlap
@@ -31,6 +39,37 @@ LLM_SLACK = 0.015
 
 def threshold(language: str) -> float:
     return THRESHOLDS.get(language, DEFAULT_THRESHOLD)
+
+
+ASKED_PASSAGES = 3  # how many of the top passages may hold the figure asked for
+
+
+def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary | None) -> bool:
+    """True when the question asks for a kind of figure that none of the top passages
+    states, or names a thing that no retrieved passage names (a question may ask two
+    things, so the figure and the thing may stand in different passages)."""
+    wanted = asked(question, glossary)
+    if not wanted.specific:
+        return False
+    top = hits[:ASKED_PASSAGES]
+    # A thing may be named by any passage retrieved (the asker's home node in "we're a
+    # Cambridge biotech, how much …"); a document's title and dates speak for all of its
+    # chunks (a report's year, a node).
+    texts = [
+        " ".join(
+            str(h.metadata.get(key) or "")
+            for key in ("title", "published", "effective_from", "expires")
+        )
+        + "\n"
+        + h.text
+        for h in hits
+    ]
+    if not all(any(thing.found_in(text) for text in texts) for thing in wanted.things):
+        return True
+    kinds = set().union(*(figure_kinds(h.text) for h in top)) if top else set()
+    if wanted.figures and not kinds & wanted.figures:
+        return True
+    return wanted.any_figure and not kinds
 
 
 def lacks_support(

@@ -13,18 +13,19 @@ from dataclasses import dataclass
 
 import prompts
 from bot import i18n
-from bot.abstain import LLM_SLACK, lacks_support
+from bot.abstain import LLM_SLACK, lacks_support, misses_what_is_asked
 from bot.citations import Passage, finalize, select_passages, sources_block
 from bot.conversations import ConversationStore, Turn
 from bot.divisions import Division, closest_division
 from bot.extractive import compose
 from bot.llm import LLMClient, LLMUnavailable
-from bot.messages import IncomingMessage, PartialText, Reply, ReplyUpdate
+from bot.messages import Citation, IncomingMessage, PartialText, Reply, ReplyUpdate
 from bot.services import Services
 from knowledge.language import detect_language
-from retrieval.filters import SearchFilters, asks_about_history
+from retrieval.filters import SearchFilters, asks_about_history, search_where, where_all
 from retrieval.index import Hit
 from retrieval.search import rrf
+from retrieval.versions import in_language, reading_order
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ _FOLLOW_UP_CHARS = 60
 class Retrieval:
     hits: list[Hit]
     unsupported: bool
+    # On topic, but no passage holds what is asked (bot/abstain.py misses_what_is_asked).
+    not_stated: bool = False
 
 
 def _fuse(result_lists: Sequence[list[Hit]]) -> list[Hit]:
@@ -121,29 +124,32 @@ class AnswerService:
         retrieval = await self._retrieve(standalone, language, role)
         trace[:] = retrieval.hits
         self.last_hits = retrieval.hits
+        # Quoted (and cited) in the asker's language where the document has that version.
+        hits = await asyncio.to_thread(self._in_language, retrieval.hits, language, role)
         if retrieval.unsupported:
             yield self._abstain(
-                language, retrieval.hits, mode="llm" if self._llm_ready() else "extractive"
+                language,
+                hits,
+                mode="llm" if self._llm_ready() else "extractive",
+                closest=retrieval.not_stated,
             )
             return
         settings = self.services.settings
         # In a thread: the tokenizer waits for the model, which another question may be using.
         passages = await asyncio.to_thread(
             select_passages,
-            retrieval.hits,
+            hits,
             self.services.embedder.count_tokens,
             settings.context_tokens,
         )
         if self._llm_ready():
             try:
-                async for update in self._llm_answer(
-                    standalone, language, passages, retrieval.hits
-                ):
+                async for update in self._llm_answer(standalone, language, passages, hits):
                     yield update
                 return
             except LLMUnavailable as exc:
                 log.warning("answering without the language model: %s", exc)
-        yield await asyncio.to_thread(self._extractive, standalone, language, passages)
+        yield await asyncio.to_thread(self._extractive, standalone, language, passages, role)
 
     def _llm_ready(self) -> bool:
         return self.llm is not None and not self.llm.breaker.is_open
@@ -211,11 +217,17 @@ class AnswerService:
                 self.services.search(q, role=role, k=self.retrieve_k, filters=filters)
                 for _, q in queries
             ]
-            unsupported = all(
-                lacks_support(q, lang, hits, slack=slack, glossary=self.services.glossary)
+            glossary = self.services.glossary
+            not_stated = any(lists) and all(
+                misses_what_is_asked(q, hits, glossary)
+                for (_, q), hits in zip(queries, lists, strict=True)
+            )
+            unsupported = not_stated or all(
+                lacks_support(q, lang, hits, slack=slack, glossary=glossary)
                 for (lang, q), hits in zip(queries, lists, strict=True)
             )
-            return Retrieval(_fuse(lists) if len(lists) > 1 else lists[0], unsupported)
+            fused = _fuse(lists) if len(lists) > 1 else lists[0]
+            return Retrieval(fused, unsupported, not_stated)
 
         return await asyncio.to_thread(run)
 
@@ -243,8 +255,46 @@ class AnswerService:
             return
         yield self._reply(text, passages, language, mode="llm")
 
-    def _extractive(self, question: str, language: str, passages: list[Passage]) -> Reply:
-        text = compose(question, passages, language, self.services.embedder)
+    def _in_language(self, hits: list[Hit], language: str, role: str) -> list[Hit]:
+        return in_language(
+            hits,
+            reading_order(language),
+            index=self.services.index,
+            vectors=self.services.vectors,
+            role=role,
+            filters=SearchFilters(include_expired=True),
+        )
+
+    def _siblings(self, passages: list[Passage], role: str) -> list[str]:
+        """The other chunks of the first passage's document that the role may read."""
+        if not passages:
+            return []
+        meta = passages[0].hit.metadata
+        where = where_all(
+            search_where(role, SearchFilters(include_expired=True)),
+            {"doc_id": str(meta.get("doc_id") or "")},
+            {"root": str(meta.get("root") or "")},
+        )
+        shown = {p.hit.chunk_id for p in passages}
+        chunks = [
+            (int(str(m.get("chunk_index") or 0)), text)
+            for cid, m, text in self.services.index.iter_documents(where)
+            if cid not in shown
+        ]
+        return [text for _, text in sorted(chunks)]
+
+    def _extractive(
+        self, question: str, language: str, passages: list[Passage], role: str = "guest"
+    ) -> Reply:
+        text = compose(
+            question,
+            passages,
+            language,
+            self.services.embedder,
+            self.services.glossary,
+            siblings=self._siblings(passages, role),
+            centroids=self.services.calibration.centroids(),
+        )
         return self._reply(text, passages, language, mode="extractive")
 
     def _reply(self, text: str, passages: list[Passage], language: str, *, mode: str) -> Reply:
@@ -260,8 +310,20 @@ class AnswerService:
             cleaned += "\n\n" + "\n".join(notes)
         return Reply(text=cleaned, citations=citations, mode=mode, language=language)  # type: ignore[arg-type]
 
-    def _abstain(self, language: str, hits: list[Hit], *, mode: str) -> Reply:
-        text = i18n.text("answer.abstain", language)
+    def _abstain(
+        self, language: str, hits: list[Hit], *, mode: str, closest: bool = False
+    ) -> Reply:
+        """The knowledge base does not answer; for a question it is close to (`closest`),
+        which document comes nearest, cited; and whom to ask."""
+        citations: tuple[Citation, ...] = ()
+        if closest and hits:
+            text = i18n.text("answer.not_stated", language)
+            passage = Passage(1, hits[0])
+            line = i18n.text("answer.closest", language, title=passage.title)
+            cleaned, citations, _ = finalize(line, [passage])
+            text += "\n" + cleaned
+        else:
+            text = i18n.text("answer.abstain", language)
         division = closest_division(self.divisions, hits)
         if division is not None:
             text += "\n" + i18n.text(
@@ -270,7 +332,13 @@ class AnswerService:
                 division=division.name(language),
                 contact=division.contact_line(),
             )
-        return Reply(text=text, mode=mode, language=language, abstained=True)  # type: ignore[arg-type]
+        return Reply(
+            text=text,
+            citations=citations,
+            mode=mode,  # type: ignore[arg-type]
+            language=language,
+            abstained=True,
+        )
 
 
 def answer_service(services: Services, **kwargs: object) -> AnswerService:

@@ -1,55 +1,175 @@
-"""Answers without a language model: the best-matching sentences of the top passages,
-quoted in their own language and cited, under one localized line saying so."""
+"""Answers without a language model: the sentences of the top passages that carry what the
+question asks for, quoted in their own language and cited, under one localized line saying
+so; a sentence in another language than the asker's gets a gloss line (its amounts and park
+terms in the asker's language).
+
+A sentence is chosen for its closeness to the question (embedding and shared words), and
+more for holding what is asked: the kind of figure (an amount for "how much", a date for
+"when"; any figure for a question about a subsidy), the things named (a year, a category, a
+place) and the park terms (in any language the glossary knows).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from bot import i18n
+from bot.asks import Asked, asked
 from bot.citations import Passage
-from knowledge.chunking import split_sentences
+from bot.gloss import gloss_line
+from knowledge.figures import figure_kinds
+from knowledge.glossary import Glossary, normalize
+from knowledge.sentences import passage_sentences
 from retrieval.embeddings import Embedder
 from retrieval.terms import overlap
 
 MAX_SENTENCES = 4
 _PASSAGES_CONSIDERED = 3
-_TERMINATED = re.compile(r"[。！？；.!?;]$")
+_TERMINATED = re.compile(r"[。！？；.!?;:：]\**$")
+# Weights on top of the cosine similarity (about 0.75–0.90 for these models), fitted by hand
+# on knowledge/samples/tuning.yaml.
+OVERLAP_WEIGHT = 0.1
+FIGURE_BONUS = 0.06  # holds the kind of figure asked for
+THING_BONUS = 0.04  # times the share of the named things it holds
+TERM_BONUS = 0.03  # times the share of the question's park terms it names
+SIBLING_SENTENCES = 4
+PASSAGE_RANK_PENALTY = 0.015  # per place below the first passage: search ranked them
+# Questions about a benefit ask, without saying so, for its amount.
+_BENEFIT_ASKED = re.compile(
+    r"补贴|奖励|资助|支持|扶持|优惠|subsid|grant|reward|incentive|support|funding|förder|"
+    r"zuschuss|prämie|beihilfe|unterstütz|aide|subvention|prime|soutien|보조금|지원|장려금|"
+    r"혜택|סבסוד|מענק|תמיכה|הטב",
+    re.IGNORECASE,
+)
 
 
 def candidate_sentences(text: str) -> list[str]:
+    """The sentences of a passage worth quoting: headings and fragments left out, table
+    rows whole with their header."""
     sentences = []
-    for line in text.splitlines():
-        is_row = line.lstrip().startswith("|")
-        line = re.sub(r"^\s*(?:[-*•]|\|)\s*", "", line).strip().rstrip("|").strip()
-        line = re.sub(r"\s*\|\s*", " | ", line)
-        if is_row and not re.search(r"\d", line):
-            continue  # a table's header row says nothing on its own
-        for sentence in split_sentences(line):
-            # Headings carried into the chunk text and other fragments are not answers.
-            if len(sentence) < 12 and not _TERMINATED.search(sentence):
-                continue
-            sentences.append(sentence)
+    for sentence in passage_sentences(text):
+        # Inner headings carried into the chunk text and other fragments are not answers.
+        if not sentence.table_row and (
+            (len(sentence.text) < 12 and not _TERMINATED.search(sentence.text))
+            or _looks_like_heading(sentence.text)
+        ):
+            continue
+        sentences.append(sentence.text)
     return sentences
 
 
-def compose(question: str, passages: Sequence[Passage], language: str, embedder: Embedder) -> str:
-    """The answer text, citing passages by their number."""
-    candidates: list[tuple[int, int, str]] = []  # (passage number, order, sentence)
+def _looks_like_heading(text: str) -> bool:
+    # "3.2 Individual income tax reward", "（二）加氢站建设与运营": short, numbered, unended.
+    return (
+        len(text) < 40
+        and not _TERMINATED.search(text)
+        and bool(re.match(r"^(?:\d+(?:\.\d+)*|[（(]?[一二三四五六七八九十]+[）)、])\s*\S", text))
+    )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    number: int  # the passage's citation number
+    order: int
+    text: str
+    language: str
+    title: str
+
+
+def _fit(question: Asked, candidate: _Candidate, glossary: Glossary | None, benefit: bool) -> float:
+    """How much of what the question asks for the sentence holds."""
+    score = 0.0
+    sentence = candidate.text
+    kinds = figure_kinds(sentence)
+    wanted = set(question.figures)
+    if (wanted and kinds & wanted) or (question.any_figure and kinds - {"date"}):
+        score += FIGURE_BONUS
+    elif benefit and not wanted and kinds - {"date"}:
+        score += FIGURE_BONUS / 2  # a benefit's figure, asked for without saying so
+    if question.things:
+        # A report's year or node is often only in its title ("慕尼黑节点2019年第四季度…").
+        found = sum(t.found_in(sentence) or t.found_in(candidate.title) for t in question.things)
+        score += THING_BONUS * found / len(question.things)
+    if question.terms and glossary is not None:
+        key = normalize(sentence)
+        named = sum(
+            any(normalize(v) in key for v in entry.variants() if v.strip())
+            for entry in question.terms
+        )
+        score += TERM_BONUS * named / len(question.terms)
+    return score
+
+
+def compose(
+    question: str,
+    passages: Sequence[Passage],
+    language: str,
+    embedder: Embedder,
+    glossary: Glossary | None = None,
+    siblings: Sequence[str] = (),
+    centroids: Mapping[str, np.ndarray] | None = None,
+) -> str:
+    """The answer text, citing passages by their number. `siblings` are the other chunks of
+    the first passage's document: search ranked the document first, though perhaps for a
+    chunk that names the topic (the application papers) rather than the one with the figure;
+    their sentences that hold what is asked compete too, cited as the first passage.
+    `centroids` (retrieval/calibration.py) take each language's baseline off a sentence's
+    similarity, as search does for chunks: a question is closer to any sentence in its own
+    language, and the English talent table must not outrank the Chinese hydrogen figure."""
+    candidates: list[_Candidate] = []
+    seen: set[str] = set()
     for passage in passages[:_PASSAGES_CONSIDERED]:
+        meta = passage.hit.metadata
+        source_language = str(meta.get("chunk_language") or meta.get("language") or "")
         for order, sentence in enumerate(candidate_sentences(passage.hit.text)):
-            candidates.append((passage.number, order, sentence))
+            if sentence not in seen:
+                seen.add(sentence)
+                candidates.append(
+                    _Candidate(passage.number, order, sentence, source_language, passage.title)
+                )
     if not candidates:
         return i18n.text("answer.extractive_preface", language)
+    wanted = asked(question, glossary)
+    benefit = bool(_BENEFIT_ASKED.search(question))
+    if siblings and passages:
+        first = candidates[0]
+        extra = [
+            _Candidate(first.number, 1000 + order, sentence, first.language, first.title)
+            for order, sentence in enumerate(
+                s for text in siblings for s in candidate_sentences(text)
+            )
+            if sentence not in seen
+        ]
+        # Only the few that hold most of what is asked are embedded (embedding is the cost).
+        extra = [c for c in extra if _fit(wanted, c, glossary, benefit) >= FIGURE_BONUS / 2]
+        extra.sort(key=lambda c: -(_fit(wanted, c, glossary, benefit) + overlap(question, c.text)))
+        candidates += extra[:SIBLING_SENTENCES]
     query = embedder.embed_query(question)
-    vectors = embedder.embed_passages([s for _, _, s in candidates])
-    scores = vectors @ query + 0.1 * np.array([overlap(question, s) for _, _, s in candidates])
-    # The passage ranking already reflects relevance; prefer the first passages a little.
-    scores -= 0.005 * np.array([n for n, _, _ in candidates])
-    chosen = sorted(
-        np.argsort(-scores)[:MAX_SENTENCES], key=lambda i: (candidates[i][0], candidates[i][1])
+    vectors = embedder.embed_passages([c.text for c in candidates])
+    baseline = {lang: float(query @ vector) for lang, vector in (centroids or {}).items()}
+    scores = vectors @ query + np.array(
+        [
+            OVERLAP_WEIGHT * overlap(question, c.text)
+            + _fit(wanted, c, glossary, benefit)
+            - PASSAGE_RANK_PENALTY * (c.number - 1)
+            - baseline.get(c.language, 0.0)
+            for c in candidates
+        ]
     )
-    lines = [f"- {candidates[i][2]} [{candidates[i][0]}]" for i in chosen]
+    chosen = sorted(
+        np.argsort(-scores)[:MAX_SENTENCES],
+        key=lambda i: (candidates[i].number, candidates[i].order),
+    )
+    lines = []
+    for i in chosen:
+        candidate = candidates[i]
+        lines.append(f"- {candidate.text} [{candidate.number}]")
+        if candidate.language and candidate.language != language:
+            gloss = gloss_line(candidate.text, language, glossary)
+            if gloss:
+                lines.append(f"  {gloss}")
     return i18n.text("answer.extractive_preface", language) + "\n" + "\n".join(lines)

@@ -14,7 +14,12 @@ from babel.dates import format_date
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "zbrain"
@@ -128,6 +133,32 @@ def money(amount: float | int, currency: str, language: str) -> str:
             amount, currency.upper(), pattern, locale=locale, currency_digits=False
         )
     return format_currency(amount, currency.upper(), locale=locale)
+
+
+# Languages that count large numbers in ten-thousands (万, 만) write 300,000 as 30万.
+_MYRIAD = {"zh", "ko"}
+
+
+def large_number(value: float | int, language: str) -> str:
+    """5000000 → '5 million' (en), '5 Millionen' (de), '500万' (zh); amounts below a million
+    (ten thousand in zh and ko), and any that would need rounding, with all their digits."""
+    language = supported(language)
+    scales = (1e8, 1e4) if language in _MYRIAD else (1e9, 1e6)
+    for scale in scales:
+        if abs(value) >= scale and abs(round(value / scale, 2) * scale - value) < 0.5:
+            compact = format_compact_decimal(
+                value, format_type="long", locale=babel_locale(language), fraction_digits=2
+            )
+            return compact.replace("\u200f", "")  # Babel's right-to-left mark in Hebrew
+    return number(value, language)
+
+
+def amount(value: float | int, currency: str, language: str) -> str:
+    """An amount as a reader of the language says it: 'RMB 5 million', '5 Millionen RMB',
+    '500万元'; currencies other than the yuan as `money` writes them."""
+    if currency.upper() == "CNY":
+        return text("money.cny", language, amount=large_number(value, language))
+    return money(value, currency, language)
 
 
 def percent(value: float, language: str) -> str:

@@ -23,6 +23,7 @@ import prompts
 from bot import i18n
 from bot.citations import Passage, finalize, sources_block
 from bot.extractive import candidate_sentences
+from bot.gloss import gloss_line
 from bot.leads.access import LeadAccess
 from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Reply
@@ -31,6 +32,7 @@ from knowledge.glossary import Glossary
 from knowledge.leads import Lead
 from retrieval.filters import SearchFilters, search_where, where_all
 from retrieval.index import Hit
+from retrieval.versions import reading_order
 
 log = logging.getLogger(__name__)
 
@@ -358,10 +360,13 @@ def _versions(
 def _choose_version(
     versions: dict[str, list[tuple[dict[str, object], str]]], key: str, language: str
 ) -> list[tuple[dict[str, object], str]]:
-    """The asker's language if the policy exists in it, else the original (which prevails)."""
-    for chunks in versions.values():
-        if chunks and chunks[0][0].get("language") == language:
-            return chunks
+    """The asker's language if the policy exists in it, else the version the asker reads best
+    (English for a German reader, retrieval/versions.py), else the original (which
+    prevails)."""
+    for preferred in reading_order(language):
+        for chunks in versions.values():
+            if chunks and chunks[0][0].get("language") == preferred:
+                return chunks
     return versions.get(key) or next(iter(versions.values()))
 
 
@@ -481,6 +486,10 @@ def extractive_body(
             doc_number = offer.metadata.get("doc_number")
             title = f"{offer.title} ({doc_number})" if doc_number else offer.title
             lines.append(f" - {title}: {_joined(offer.sentences)} [{number[key]}]")
+            if str(offer.metadata.get("language") or language) != language:
+                gloss = gloss_line(_joined(offer.sentences), language, glossary)
+                if gloss:
+                    lines.append(f"   {gloss}")
         if elsewhere:
             lines.append(f" - {_text('see', language, refs=_refs([number[k] for k in elsewhere]))}")
     return "\n".join(lines)

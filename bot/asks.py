@@ -1,0 +1,221 @@
+"""What a question asks for: the kind of figure (an amount, a date, a count, a rate) and the
+specific things it names (a year, a talent category, a place, a park term or sector), so that
+the answer can be checked to hold them and the sentence that carries them can be quoted.
+
+A thing counts as found in a passage when the passage writes it in any language the glossary
+knows (a German "München" is found as 慕尼黑), or, for things the glossary does not know (a
+city such as Wuhan or 洛阳), as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from knowledge.figures import FigureKind
+from knowledge.glossary import Entry, Glossary, normalize
+
+_AMOUNT_ASKED = re.compile(
+    r"多少钱|多少万|金额|额度|补贴多少|奖励多少|资助多少|多高|how much|what amount|how large|"
+    r"how big|wie hoch|wie viel(?!e)|welche[rn]? (?:betrag|summe|höhe)|betrag|höhe der|"
+    r"combien(?! de)|quel montant|montant|s'élève|à hauteur|얼마|금액|액수|규모|כמה כסף|"
+    r"מה הסכום|סכום|בכמה|גובה",
+    re.IGNORECASE,
+)
+_COUNT_ASKED = re.compile(
+    r"多少(?:个|家|条|名|人|项|辆|座|套|次|件|位|批|所)|几(?:个|家|条|名|项|座|位|批)|how many|"
+    r"number of|wie viele|anzahl|combien de|nombre de|몇\s?(?:개|명|건|곳|대|골)|מספר ה",
+    re.IGNORECASE,
+)
+_DATE_ASKED = re.compile(
+    r"什么时候|何时|哪天|哪一天|截止|日期|哪年|几月|哪一年|\bwhen\b|what date|deadline|until when|"
+    r"by when|which year|\bwann\b|bis wann|frist|datum|stichtag|\bquand\b|quelle date|"
+    r"jusqu'à quand|délai|date limite|언제|날짜|기한|마감|מתי|תאריך|עד מתי|מועד",
+    re.IGNORECASE,
+)
+_RATE_ASKED = re.compile(
+    r"比例|税率|利率|百分之|几成|费率|\brate\b|percentage|percent|\bratio\b|\bsatz\b|zinssatz|"
+    r"steuersatz|quote|prozent|anteil|\btaux\b|pourcentage|proportion|비율|세율|금리|퍼센트|"
+    r"שיעור|אחוז",
+    re.IGNORECASE,
+)
+# Chinese "多少"/"几" alone and Korean "몇" ask for some figure without saying which.
+_NUMBER_ASKED = re.compile(r"多少|几|몇|כמה", re.IGNORECASE)
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# The letter is a capital ("a Class II device" names no category A); the words any case.
+_CATEGORY = re.compile(
+    r"(?i:category|categories|cat\.|class|kategorie|klasse|catégorie|classe|קטגוריה|סוג)\s*"
+    r"[\"'“]?([A-H])(?![A-Za-z])|(?<![A-Za-z])([A-H])\s?(?:类|級|级|급|(?i:-?class|-?klasse)\b)",
+)
+# A place the glossary does not know: a Chinese place name (jieba tags them "ns"), a
+# capitalised Latin name before a zone or an administrative word or after "in", and a Korean
+# name before 하이테크존/고신구.
+_LATIN_PLACE = re.compile(
+    r"(?:\b(?:in|im|at|à|de|du|aus|from)\s+(?:der\s+|the\s+|la\s+)?)?"
+    r"\b([A-Z][a-zà-ÿ]+(?:\s[A-Z][a-zà-ÿ]+)?)(?:'s)?\s+(?i:district|high-tech zone|hi-tech zone|"
+    r"free trade port|free trade zone|province|city|valley|new area|hightech-zone|bezirk|"
+    r"provinz|freihandelshafen|district|province|zone high-tech)\b"
+    r"|\b(?:in|im|à)\s+([A-Z][a-zà-ÿ]{3,})\b(?=\s*[?？.!,]|$)"
+    r"|\b(?:zone high-tech|zone de haute technologie|parc high-tech|Hightech-Zone)\s+(?:de\s+)?"
+    r"([A-Z][a-zà-ÿ]+)",
+)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_ZH_PLACE_WORD = re.compile(r"^(?:高新|开发区|经开区|自贸|自由贸易|新区|光谷|市|省|县|区|州)")
+_KO_PLACE = re.compile(r"([가-힣]{2,5})\s?(?:하이테크존|고신구|첨단산업단지|특구|개발구)")
+# The park's own city, province and country (every document is about them) and words that
+# sit in those patterns without naming a place.
+_NOT_PLACES = {
+    "郑州", "郑州市", "河南", "河南省", "中国", "中原", "高新区", "정저우", "the", "The",
+    "Zhengzhou", "Henan", "China", "Chine", "Zhengzhous",
+}  # fmt: skip
+
+
+# The partner countries by every name and adjective the six languages give them, so that a
+# German question about "Deutschland" is answered by an English passage on "German" firms.
+_COUNTRIES = (
+    ("Germany", "German", "Germans", "Deutschland", "deutsche", "deutschen", "deutscher",
+     "Allemagne", "allemand", "allemande", "allemands", "德国", "독일", "גרמניה", "גרמני"),
+    ("Israel", "Israeli", "Israelis", "israelisch", "israelische", "Israël", "israélien",
+     "israélienne", "以色列", "이스라엘", "ישראל", "ישראלי", "ישראלית"),
+    ("United Kingdom", "UK", "Britain", "British", "Großbritannien", "britisch", "britische",
+     "Royaume-Uni", "britannique", "英国", "영국", "בריטניה", "בריטי"),
+    ("United States", "USA", "US", "America", "American", "USA", "amerikanisch",
+     "amerikanische", "États-Unis", "américain", "américaine", "美国", "미국", "ארה\"ב",
+     "אמריקה", "אמריקאי"),
+    ("Korea", "South Korea", "Korean", "Südkorea", "Korea", "koreanisch", "koreanische",
+     "Corée", "coréen", "coréenne", "韩国", "한국", "קוריאה", "קוריאני"),
+    ("France", "French", "Frankreich", "französisch", "französische", "France", "français",
+     "française", "法国", "프랑스", "צרפת", "צרפתי"),
+)  # fmt: skip
+
+
+def _place_variants(place: str) -> tuple[str, ...]:
+    folded = normalize(place)
+    for names in _COUNTRIES:
+        variants = tuple(dict.fromkeys(normalize(n) for n in names))
+        if folded in variants:
+            return variants
+    return (folded,)
+
+
+@dataclass(frozen=True)
+class Thing:
+    """Something the question names that a supporting passage must name too."""
+
+    label: str  # as the question writes it
+    variants: tuple[str, ...]  # every spelling that counts, normalized
+
+    def found_in(self, text: str) -> bool:
+        key = normalize(text)
+        return any(_contains(key, v) for v in self.variants)
+
+
+def _contains(key: str, variant: str) -> bool:
+    if re.match(r"[a-z0-9]", variant):
+        return re.search(rf"(?<![0-9a-zà-ÿ]){re.escape(variant)}", key) is not None
+    return variant in key
+
+
+@dataclass(frozen=True)
+class Asked:
+    figures: frozenset[FigureKind]  # empty: no figure asked for
+    any_figure: bool  # "多少" and the like: some number, kind unsaid
+    things: tuple[Thing, ...] = ()
+    terms: tuple[Entry, ...] = field(default=())  # park terms and sectors named
+
+    @property
+    def specific(self) -> bool:
+        return bool(self.figures or self.any_figure or self.things)
+
+
+def _entry_thing(entry: Entry) -> Thing:
+    variants = tuple(dict.fromkeys(normalize(v) for v in entry.variants() if v.strip()))
+    label = (entry.names.get("en") or entry.names.get("zh") or ("?",))[0]
+    return Thing(label, variants)
+
+
+def _category_variants(letter: str) -> tuple[str, ...]:
+    low = letter.lower()
+    return tuple(
+        normalize(v)
+        for v in (
+            f"{letter}类",
+            f"{letter}级",
+            f"category {letter}",
+            f"categories {letter}",
+            f"category: {letter}",
+            f"kategorie {letter}",
+            f"catégorie {letter}",
+            f"{letter}급",
+            f"קטגוריה {letter}",
+            f"class {low}",
+            f"类别：{letter}",
+        )
+    )
+
+
+def asked(question: str, glossary: Glossary | None = None) -> Asked:
+    """What the question asks for and what it names."""
+    return _asked(question, glossary)
+
+
+@lru_cache(maxsize=512)
+def _asked(question: str, glossary: Glossary | None) -> Asked:
+    kinds: set[FigureKind] = set()
+    if _AMOUNT_ASKED.search(question):
+        kinds.add("amount")
+    if _COUNT_ASKED.search(question):
+        kinds.add("count")
+    if _DATE_ASKED.search(question):
+        kinds.add("date")
+    if _RATE_ASKED.search(question):
+        kinds.add("rate")
+    any_figure = not kinds and bool(_NUMBER_ASKED.search(question))
+
+    things: list[Thing] = []
+    for year in dict.fromkeys(_YEAR.findall(question)):
+        things.append(Thing(year, (year,)))
+    for match in _CATEGORY.finditer(question):
+        letter = (match.group(1) or match.group(2)).upper()
+        things.append(Thing(f"category {letter}", _category_variants(letter)))
+    known = ""
+    terms: list[Entry] = []
+    if glossary is not None:
+        for entry in glossary.mentioned(question, "nodes"):
+            things.append(_entry_thing(entry))
+        terms = [*glossary.mentioned(question, "terms"), *glossary.mentioned(question, "sectors")]
+        known = " ".join(
+            normalize(v)
+            for e in (*terms, *glossary.mentioned(question, "nodes"))
+            for v in e.variants()
+        )
+    for place in _places(question):
+        if normalize(place) not in known and place not in _NOT_PLACES:
+            things.append(Thing(place, _place_variants(place)))
+    return Asked(frozenset(kinds), any_figure, tuple(things), tuple(terms))
+
+
+def _places(question: str) -> list[str]:
+    found: list[str] = []
+    if _HAN.search(question):
+        import jieba.posseg  # loaded on first use: it takes a moment
+
+        words = list(jieba.posseg.cut(question))
+        for i, (word, flag) in enumerate(words):
+            following = words[i + 1].word if i + 1 < len(words) else ""
+            # jieba also tags words such as 新建 as places; a place name is one followed by
+            # a zone or another place word (洛阳高新区, 深圳南山区) or ending in one (成都市).
+            if flag == "ns" and (
+                _ZH_PLACE_WORD.match(following)
+                or (i + 1 < len(words) and words[i + 1].flag == "ns")
+                or _ZH_PLACE_WORD.search(word[-1:])
+            ):
+                found.append(word)
+    for pattern in (_LATIN_PLACE, _KO_PLACE):
+        for match in pattern.finditer(question):
+            name = next((g for g in match.groups() if g), None)
+            if name:
+                found.append(name.strip())
+    return list(dict.fromkeys(found))
