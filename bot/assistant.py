@@ -401,7 +401,7 @@ class Assistant:
         division = division_for(self.divisions, asker, closest)
         if division is None:
             return Reply(i18n.text("core.route_nothing", language), language=language)
-        post = handoff_post(exchange, asker, message.link)
+        post = handoff_post(exchange, asker, message.link, division)
         return await hand_off(self.posters, division, post, language)
 
     async def _redeem(self, code: str, message: IncomingMessage, asker: Asker) -> Reply:

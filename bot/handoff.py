@@ -34,7 +34,9 @@ def division_for(
     return closest or (divisions[0] if divisions else None)
 
 
-def handoff_post(exchange: Exchange, asker: Asker, link: str) -> Reply:
+def handoff_post(
+    exchange: Exchange, asker: Asker, link: str, division: Division | None = None
+) -> Reply:
     identity = asker.identity
     who = identity.role if not identity.node else f"{identity.role}, {identity.node}"
     answer = exchange.answer
@@ -49,7 +51,8 @@ def handoff_post(exchange: Exchange, asker: Asker, link: str) -> Reply:
         answer=answer,
         link=link,
     )
-    return Reply(text.rstrip(), language=STAFF_LANGUAGE)
+    mentions = division.contact_handles() if division is not None else ()
+    return Reply(text.rstrip(), language=STAFF_LANGUAGE, mentions=mentions)
 
 
 async def hand_off(

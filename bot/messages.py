@@ -101,6 +101,9 @@ class Reply:
     # A failure the person was told about (the error reference), or a refusal; adapters may
     # style it differently but must show it.
     error: bool = False
+    # People to notify with a post, as platform-qualified handles ("slack:U0123ABC"): a
+    # poster on that platform mentions them, the others ignore them.
+    mentions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ class Division:
     def name(self, language: str) -> str:
         return self.name_zh if language == "zh" else self.name_en
 
+    def contact_handles(self) -> tuple[str, ...]:
+        """The first contact's chat handles, platform-qualified ("slack:U0123ABC"), from the
+        contact's `handles: {slack: U0123ABC}` in divisions.yaml."""
+        if not self.contacts:
+            return ()
+        handles = self.contacts[0].get("handles") or {}
+        return tuple(f"{platform}:{handle}" for platform, handle in handles.items() if handle)
+
     def contact_line(self) -> str:
         if not self.contacts:
             return self.slack_channel

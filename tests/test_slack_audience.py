@@ -4,6 +4,7 @@ to `slack:#channel` through the core's posting seam."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.audience import SlackDirectory
 from adapters.slack.poster import SlackPoster
 from adapters.slack.settings import load_slack_settings
+from bot.askers import Asker
+from bot.handoff import handoff_post
 from bot.messages import Attachment, Reply
+from knowledge.audit import Exchange
+from knowledge.divisions import Division
+from knowledge.identities import Identity
 from tests.slack_fake import BOT_TOKEN, TEAM, FakeSlack, member, serve_fake_slack
 from tests.slack_harness import standard_directory
 
@@ -111,3 +117,40 @@ def test_the_poster_says_why_it_could_not_post(fake: FakeSlack) -> None:
         asyncio.run(go("#nowhere"))
     with pytest.raises(SlackApiError):
         asyncio.run(go("slack:#div-pearl"))
+
+
+def test_a_hand_off_tags_the_divisions_contact_by_their_slack_id(fake: FakeSlack) -> None:
+
+    division = Division(
+        "bohai",
+        "环渤海事业部",
+        "Bohai Rim Division",
+        (),
+        ("boston",),
+        ({"name": "王立群", "handles": {"slack": "U0WANG001", "telegram": "wangliqun"}},),
+        slack_channel="#div-bohai",
+    )
+    exchange = Exchange(
+        reply_id="R-1",
+        at=dt.datetime.now(dt.UTC),
+        platform="telegram",
+        user_id="42",
+        role="partner",
+        conversation_id="42",
+        intent="ask",
+        question="Rent subsidy for labs?",
+        doc_ids=(),
+        visibilities=(),
+        answer="Up to 50%.",
+        mode="extractive",
+        latency_ms=5,
+    )
+    asker = Asker(Identity("telegram", "42", "partner", node="boston"), "partner", "en")
+    post = handoff_post(exchange, asker, "https://t.me/c/1/2", division)
+    assert post.mentions == ("slack:U0WANG001", "telegram:wangliqun")
+
+    asyncio.run(SlackPoster(_client(fake)).post("slack:#div-bohai", post))
+    [sent] = fake.calls_to("chat.postMessage")
+    assert sent.params["text"].startswith("<@U0WANG001> ")
+    assert sent.params["blocks"][0]["text"]["text"] == "<@U0WANG001>"
+    assert "wangliqun" not in sent.params["text"]  # another platform's handle is not shown

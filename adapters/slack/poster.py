@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import as_dicts, fallback_text, reply_messages
@@ -16,6 +18,14 @@ from bot.messages import Reply
 log = logging.getLogger(__name__)
 PREFIXES = ("slack:", "#")
 _NAMES_SECONDS = 600.0
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def mention_text(mentions: tuple[str, ...]) -> str:
+    """Slack's mention markup for the reply's Slack handles (user ids only: a handle that is
+    not one is left out rather than shown as text)."""
+    users = [m.removeprefix("slack:") for m in mentions if m.startswith("slack:")]
+    return " ".join(f"<@{u}>" for u in users if _USER_ID.match(u))
 
 
 class SlackPoster:
@@ -59,8 +69,13 @@ class SlackPoster:
         try:
             channel_id = await self.channel_id(channel)
             messages = reply_messages(reply)
+            tags = mention_text(reply.mentions)
+            if tags:
+                messages[0].insert(0, SectionBlock(text=MarkdownTextObject(text=tags)))
             first = await self.client.chat_postMessage(
-                channel=channel_id, text=fallback_text(reply.text), blocks=as_dicts(messages[0])
+                channel=channel_id,
+                text=(tags + " " if tags else "") + fallback_text(reply.text),
+                blocks=as_dicts(messages[0]),
             )
             ts = str(first["ts"])
             for blocks in messages[1:]:
