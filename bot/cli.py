@@ -158,10 +158,9 @@ def _hit_record(rank: int, hit: Any) -> dict[str, Any]:
     meta = hit.metadata
     return {
         "rank": rank,
-        # The score the results are ranked by, so it falls with the rank; the calibrated
-        # similarity beside it is what abstention judges.
+        # The score the results are ranked by (fusion, or the views' combined score), so it
+        # falls with the rank; the raw cosine similarity is beside it.
         "score": round(hit.rank_score, 4),
-        "calibrated": round(hit.score, 4),
         "similarity": round(hit.similarity, 4),
         "chunk_id": hit.chunk_id,
         "doc_id": meta.get("doc_id"),
