@@ -3,6 +3,8 @@ chat, as transcripts through the real handler."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -158,3 +160,15 @@ def test_only_the_sender_can_file_a_waiting_upload(fresh: Transcript) -> None:
     asked = file_message(fresh, "notes.md", REPORT.encode(), as_="staff", locale="en")
     stolen = fresh.press(asked, "ingest", as_="manager", value=asked.actions[0].value)
     assert "no longer waiting" in stolen.text
+
+
+def test_a_file_nobody_filed_for_a_day_is_let_go(fresh: Transcript) -> None:
+    asked = file_message(fresh, "notes.md", REPORT.encode(), as_="staff", locale="en")
+    token = asked.actions[0].value.split()[0]
+    waiting = fresh.runtime.services.settings.data_dir / "uploads" / "pending" / token
+    day_ago = time.time() - 25 * 3600
+    os.utime(waiting, (day_ago, day_ago))
+    file_message(fresh, "other.md", REPORT.encode(), as_="staff", locale="en")
+    assert not waiting.exists()
+    late = fresh.press(asked, "ingest", as_="staff", value=asked.actions[0].value)
+    assert "no longer waiting" in late.text
