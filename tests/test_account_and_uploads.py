@@ -12,22 +12,13 @@ import pytest
 from bot.messages import Action, IncomingMessage, Reply, Upload
 from bot.runtime import build_runtime
 from knowledge.leads import Lead
-from tests.transcript import Transcript
+from tests.transcript import CapturingPoster, Transcript
 
 REPORT = """# Munich node report, November 2026
 
 The Munich node met 14 hydrogen start-ups in November; three asked about pilot lines
 in the zone. Zugspitze Electrolysis plans a 20 MW electrolyser test line.
 """
-
-
-class CapturingPoster:
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, Reply]] = []
-
-    async def post(self, channel: str, reply: Reply) -> str:
-        self.posts.append((channel, reply))
-        return f"m{len(self.posts)}"
 
 
 @pytest.fixture
