@@ -199,6 +199,9 @@ def serve_fake_slack(fake: FakeSlack | None = None) -> Iterator[FakeSlack]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are separate writes: with Nagle's algorithm every call waited
+        # ~40 ms for a delayed ACK, which Slack's servers do not add.
+        disable_nagle_algorithm = True
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
