@@ -149,7 +149,11 @@ class FakeSlack:
             start = int(p.get("cursor") or 0)
             end = start + min(self.page_size, int(p.get("limit") or 100))
             more = str(end) if end < len(everyone) else ""
-            return {**ok, "members": everyone[start:end], "response_metadata": {"next_cursor": more}}
+            return {
+                **ok,
+                "members": everyone[start:end],
+                "response_metadata": {"next_cursor": more},
+            }
         if method == "conversations.list":
             return {**ok, "channels": list(self.channels.values()), "response_metadata": {}}
         if method == "conversations.open":
