@@ -34,11 +34,8 @@ def suggested_prompts(language: str) -> list[str]:
 
 def welcome(asker: Asker) -> Reply:
     language = asker.language
-    key = (
-        "account.welcome_partner"
-        if ROLE_RANK[asker.role] >= ROLE_RANK["partner"]
-        else ("account.welcome_guest")
-    )
+    partner = ROLE_RANK[asker.role] >= ROLE_RANK["partner"]
+    key = "account.welcome_partner" if partner else "account.welcome_guest"
     return Reply(i18n.text(key, language), language=language)
 
 

@@ -413,6 +413,10 @@ async def _evaluate(
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="zbrain-eval-") as scratch:
         if docs:
+            if settings.database_url is None:
+                # The data dir's own database keeps the SQL (embedding cache, audit): it is
+                # named explicitly below, so its folder is made here as it would be by default.
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
             # A throwaway index; the embedding cache is shared so re-runs are fast.
             settings = settings.model_copy(
                 update={

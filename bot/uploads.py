@@ -15,6 +15,7 @@ import logging
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 ACCEPTED_SUFFIXES = (".pdf", ".docx", ".md", ".markdown", ".txt", ".html", ".htm")
 # What staff may file a document as from chat (leads come from intake, not uploads).
 UPLOAD_KINDS = (Kind.POLICY, Kind.NODE_REPORT, Kind.NEWS, Kind.OTHER)
+PENDING_HOURS = 24
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
 
@@ -171,6 +173,7 @@ class UploadDesk:
         owner = {"owner": f"{message.platform}:{message.user_id}", "filename": upload.filename}
 
         def write() -> None:
+            self._forget_stale()
             folder = self.folder / "pending" / token
             folder.mkdir(parents=True)
             (folder / _safe_filename(upload.filename)).write_bytes(data)
@@ -178,6 +181,17 @@ class UploadDesk:
 
         await asyncio.to_thread(write)
         return token
+
+    def _forget_stale(self) -> None:
+        """Files nobody filed within PENDING_HOURS go: the buttons under them say so."""
+        cutoff = time.time() - PENDING_HOURS * 3600
+        pending = self.folder / "pending"
+        for folder in pending.iterdir() if pending.is_dir() else ():
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue  # another worker removed it first
 
     def _pending(self, token: str, message: IncomingMessage) -> dict[str, str]:
         if not _TOKEN.match(token):

@@ -77,6 +77,15 @@ InviteFailure = Literal["unknown", "used", "expired", "revoked"]
 _CODE_BYTES = 15
 
 
+def new_code() -> str:
+    """A fresh invite code that starts with a letter or digit: one starting with "-" would be
+    read as an option by `zbrain invite revoke CODE` (1 code in 32 did)."""
+    while True:
+        code = secrets.token_urlsafe(_CODE_BYTES)
+        if code[0].isalnum():
+            return code
+
+
 @dataclass(frozen=True)
 class Identity:
     """A person as the core sees them. `role` is the effective role: guest when revoked, the
@@ -394,7 +403,7 @@ class InviteStore:
         canonical = self.registry.nodes.canonical(node)
         if expires <= dt.timedelta(0):
             raise ValueError("an invite must expire in the future")
-        code = secrets.token_urlsafe(_CODE_BYTES)
+        code = new_code()
         now = self._now()
         with self.engine.begin() as conn:
             conn.execute(

@@ -128,6 +128,9 @@ def serve_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The status line, headers and body go out as separate writes; with Nagle's algorithm
+        # each answer waited ~40 ms for a delayed ACK, which no real API server adds.
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()

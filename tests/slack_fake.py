@@ -48,6 +48,8 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    # conversations.members answers at most this many per page, as Slack pages at `limit`.
+    page_size: int = 1000
     files: dict[str, bytes] = field(default_factory=dict)  # download path → bytes
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id → uploaded bytes
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
@@ -143,10 +145,14 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             return {**ok, "channel": channel}
         if method == "conversations.members":
+            everyone = self.members.get(str(p.get("channel")), [])
+            start = int(p.get("cursor") or 0)
+            end = start + min(self.page_size, int(p.get("limit") or 100))
+            more = str(end) if end < len(everyone) else ""
             return {
                 **ok,
-                "members": self.members.get(str(p.get("channel")), []),
-                "response_metadata": {"next_cursor": ""},
+                "members": everyone[start:end],
+                "response_metadata": {"next_cursor": more},
             }
         if method == "conversations.list":
             return {**ok, "channels": list(self.channels.values()), "response_metadata": {}}
@@ -199,6 +205,9 @@ def serve_fake_slack(fake: FakeSlack | None = None) -> Iterator[FakeSlack]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are separate writes: with Nagle's algorithm every call waited
+        # ~40 ms for a delayed ACK, which Slack's servers do not add.
+        disable_nagle_algorithm = True
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)

@@ -9,22 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.messages import Reply
 from bot.ratelimit import RateLimiter
 from bot.runtime import build_runtime
 from knowledge.leads import Lead
-from tests.transcript import Transcript
+from tests.transcript import CapturingPoster, Transcript
 
 NEGOTIATION = "招商引资项目谈判授权与让利标准（内部）"
-
-
-class CapturingPoster:
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, Reply]] = []
-
-    async def post(self, channel: str, reply: Reply) -> str:
-        self.posts.append((channel, reply))
-        return f"m{len(self.posts)}"
 
 
 @pytest.fixture

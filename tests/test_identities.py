@@ -17,6 +17,7 @@ from knowledge.identities import (
     IdentityRegistry,
     UnknownIdentityError,
     identities,
+    new_code,
 )
 from knowledge.model import Role, visible_to
 from knowledge.sql import make_engine
@@ -184,3 +185,8 @@ def test_postgres_resolves_concurrently(postgres_schema_url: str) -> None:
         assert registry.grant("slack", "PG", "partner", node="boston").role == "partner"
     finally:
         engine.dispose()
+
+
+def test_invite_codes_never_start_like_an_option() -> None:
+    codes = [new_code() for _ in range(2000)]
+    assert all(code[0].isalnum() and len(code) == 20 for code in codes)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.runtime import build_runtime
 from knowledge.leads import Lead
-from tests.transcript import Transcript
+from tests.transcript import CapturingPoster, Transcript
 
 ZUGSPITZE = (
     "new lead: Zugspitze Electrolysis GmbH from the Munich node, hydrogen electrolysers, "
@@ -119,15 +119,6 @@ def test_a_correction_is_understood_in_chinese_and_german(chat: Transcript) -> N
     assert '"Einhörner" ist keine uns bekannte Branche' in refused
 
 
-class CapturingPoster:
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, str]] = []
-
-    async def post(self, channel: str, reply) -> str:  # type: ignore[no-untyped-def]
-        self.posts.append((channel, reply.text))
-        return "m1"
-
-
 def test_a_twin_the_asker_may_not_see_is_not_named(chat: Transcript, caplog) -> None:  # type: ignore[no-untyped-def]
     services = chat.runtime.services
     managers = CapturingPoster()
@@ -144,4 +135,4 @@ def test_a_twin_the_asker_may_not_see_is_not_named(chat: Transcript, caplog) -> 
     assert "L-0002 may duplicate L-0001" in caplog.text
     # Only the managers' channel (the digest's) hears which restricted lead it resembles.
     [(channel, told)] = managers.posts
-    assert channel == "managers:room" and "L-0001" in told and "L-0002" in told
+    assert channel == "managers:room" and "L-0001" in told.text and "L-0002" in told.text

@@ -154,3 +154,28 @@ def test_a_hand_off_tags_the_divisions_contact_by_their_slack_id(fake: FakeSlack
     assert sent.params["text"].startswith("<@U0WANG001> ")
     assert sent.params["blocks"][0]["text"]["text"] == "<@U0WANG001>"
     assert "wangliqun" not in sent.params["text"]  # another platform's handle is not shown
+
+
+def test_a_guest_on_a_later_page_of_members_still_lowers_the_channel(
+    fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("adapters.slack.audience._MAX_MEMBER_PAGES", 3)
+    fake.page_size = 2
+    staff = [f"U0STAFF{i:03d}" for i in range(5)]
+    fake.channels["C0BIGROOM"] = {**fake.channels["C0GENERAL"], "id": "C0BIGROOM"}
+    fake.members["C0BIGROOM"] = [*staff, "U0GUEST01"]  # the guest is on page 3
+    fake.channels["C0HUGEROOM"] = {**fake.channels["C0GENERAL"], "id": "C0HUGEROOM"}
+    fake.members["C0HUGEROOM"] = [f"U0MANY{i:05d}" for i in range(25)]  # no guest in sight
+
+    async def go() -> tuple[str | None, str | None, str | None]:
+        directory = SlackDirectory(_client(fake), load_slack_settings())
+        return (
+            await directory.audience("C0BIGROOM"),
+            await directory.audience("C0GENERAL"),
+            await directory.audience("C0HUGEROOM"),
+        )
+
+    big, general, huge = asyncio.run(go())
+    assert big == "guest"
+    assert general == "staff"
+    assert huge == "guest", "members not all checked: answered as if a guest were reading"

@@ -17,6 +17,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from tests.fake_openai import FakeOpenAI, serve_fake_openai
 from tests.telegram_fake import TelegramHarness
+from tests.transcript import CapturingPoster
 
 QUESTION = "Welche Förderung gibt es für Wasserstofftankstellen?"
 ANSWER = (
@@ -49,15 +50,6 @@ class Replies:
             if isinstance(update, Reply):
                 self.final.append(update)
             yield update
-
-
-class CapturingPoster:
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, Reply]] = []
-
-    async def post(self, channel: str, reply: Reply) -> str:
-        self.posts.append((channel, reply))
-        return str(len(self.posts))
 
 
 def with_llm(sample_services, scenario: Callable[[TelegramHarness, Runtime], Awaitable[None]]):  # type: ignore[no-untyped-def]

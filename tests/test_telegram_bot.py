@@ -23,6 +23,7 @@ from knowledge.identities import InviteStore
 from knowledge.leads import Lead
 from tests.conftest import make_services
 from tests.telegram_fake import TelegramHarness
+from tests.transcript import CapturingPoster
 
 HEBREW = re.compile(r"[\u0590-\u05FF]")
 REPORT = """# Munich node report, November 2026
@@ -67,15 +68,6 @@ class Recorder:
         self.seen.append(message)
         async for update in self.real(message):
             yield update
-
-
-class CapturingPoster:
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, Reply]] = []
-
-    async def post(self, channel: str, reply: Reply) -> str:
-        self.posts.append((channel, reply))
-        return str(len(self.posts))
 
 
 # ---------------------------------------------------------------------- start, lang, menus

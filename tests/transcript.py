@@ -16,6 +16,17 @@ from bot.messages import Action, IncomingMessage, PartialText, Reply
 from bot.runtime import Runtime
 
 
+class CapturingPoster:
+    """A poster for tests: keeps every (channel, reply) it was asked to post."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, Reply]] = []
+
+    async def post(self, channel: str, reply: Reply) -> str:
+        self.posts.append((channel, reply))
+        return f"m{len(self.posts)}"
+
+
 class Transcript:
     def __init__(self, runtime: Runtime, platform: str = "test") -> None:
         self.runtime = runtime

@@ -176,21 +176,28 @@ class SlackDirectory:
             found = "partner"
         else:
             guests = await self._once("guests", self._guests)
-            found = "guest" if guests and guests & await self._members(channel_id) else "staff"
+            found = "guest" if guests and await self._any_member(channel_id, guests) else "staff"
         return self._cache.put(f"audience:{channel_id}", found)
 
-    async def _members(self, channel_id: str) -> frozenset[str]:
-        members: set[str] = set()
+    async def _any_member(self, channel_id: str, people: frozenset[str]) -> bool:
+        """Whether any of `people` is in the channel. A channel too large to page through is
+        taken to have one: answering it above a guest's level could show them staff material."""
         cursor = None
         for _ in range(_MAX_MEMBER_PAGES):
             response = await self.client.conversations_members(
                 channel=channel_id, limit=1000, cursor=cursor
             )
-            members.update(response.get("members") or ())
+            if people.intersection(response.get("members") or ()):
+                return True
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                break
-        return frozenset(members)
+                return False
+        log.warning(
+            "%s has over %d members: answering it at guest level, since not all were checked",
+            channel_id,
+            _MAX_MEMBER_PAGES * 1000,
+        )
+        return True
 
     async def _guests(self) -> frozenset[str]:
         """The workspace's guests (multi- and single-channel), from users.list."""
@@ -204,4 +211,9 @@ class SlackDirectory:
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
+        else:
+            log.warning(
+                "the workspace has over %d people; guests beyond them are not known",
+                _MAX_MEMBER_PAGES * 5000,
+            )
         return self._cache.put("guests", frozenset(guests))
