@@ -19,7 +19,7 @@ HYDROGEN = "policy-hydrogen-2025"
 def _retrieval_only(services) -> AnswerService:  # type: ignore[no-untyped-def]
     """The answer pipeline up to retrieval; composing the reply is not what is tested here."""
     service = AnswerService(services, role_of=lambda m: "guest")
-    service._extractive = lambda question, language, passages, period=None: Reply(  # type: ignore[method-assign]
+    service._extractive = lambda question, language, passages, role, period=None: Reply(  # type: ignore[method-assign]
         text="ok", mode="extractive", language=language
     )
     return service
