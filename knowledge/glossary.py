@@ -74,9 +74,7 @@ class _Matcher:
             # Bounded by Latin letters and digits only, so "申请PCT专利" still names PCT. In a
             # lookahead, so that a term inside a longer one is found too: "Förderung für
             # Wasserstofftankstellen" names the subsidy and the station.
-            self.pattern = re.compile(
-                rf"(?<![0-9a-zà-ÿ])(?=(?:{alternatives})(?![0-9a-zà-ÿ]))"
-            )
+            self.pattern = re.compile(rf"(?<![0-9a-zà-ÿ])(?=(?:{alternatives})(?![0-9a-zà-ÿ]))")
 
     def find(self, text: str) -> list[int]:
         key = normalize(text)
