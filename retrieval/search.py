@@ -115,7 +115,10 @@ def search(
     dense = (
         vectors.search(vector, fetch, allowed, centroids, second_vector) if mode != "bm25" else []
     )
-    rankings = [[m.chunk_id for m in dense]]
+    # Documents, not lone chunks, are ranked: on the dense scores, where a share of a z-score
+    # means the same for every question (on fused reciprocal ranks it outweighed many places).
+    supported = _with_document_support({m.chunk_id: m.rank for m in dense}, _documents(dense))
+    rankings = [sorted(supported, key=supported.__getitem__, reverse=True)]
     weights = [1.0]
     nodes = [e.id for e in glossary.mentioned(query, "nodes") if e.id] if glossary else []
     restricted: list[tuple[dict, float]] = []
@@ -154,8 +157,7 @@ def search(
         fused = rrf(rankings, weights)
         value = {c: s for c, s in fused.items() if c in scored}
     else:
-        value = {m.chunk_id: m.rank for m in dense}
-    value = _with_document_support(value, scored)
+        value = supported
     order = sorted(value, key=value.__getitem__, reverse=True)
     if reranker is None:
         # Only the chunks that will be shown are read back from Chroma.
@@ -170,8 +172,12 @@ def search(
     return hits
 
 
+def _documents(matches: Sequence[DenseMatch]) -> dict[str, tuple[str, str]]:
+    return {m.chunk_id: m.document for m in matches}
+
+
 def _with_document_support(
-    value: dict[str, float], scored: dict[str, DenseMatch]
+    value: dict[str, float], documents: dict[str, tuple[str, str]]
 ) -> dict[str, float]:
     """Each chunk's value plus SECOND_CHUNK_SHARE of the best other chunk of its document
     (among the candidates), so documents rather than lone chunks are ranked."""
@@ -181,14 +187,14 @@ def _with_document_support(
     floor = min(finite) if finite else 0.0
     best: dict[tuple[str, str], list[float]] = {}
     for chunk_id, score in value.items():
-        top = best.setdefault(scored[chunk_id].document, [])
+        top = best.setdefault(documents[chunk_id], [])
         top.append(score)
     for scores in best.values():
         scores.sort(reverse=True)
         del scores[2:]
     supported = {}
     for chunk_id, score in value.items():
-        top = best[scored[chunk_id].document]
+        top = best[documents[chunk_id]]
         other = top[1] if len(top) > 1 and score == top[0] else top[0]
         # Scores are shifted to start at 0 so a negative z-score never lowers a chunk.
         support = other - floor if len(top) > 1 else 0.0

@@ -217,6 +217,28 @@ def test_a_document_that_answers_twice_outranks_one_stray_chunk(tmp_path: Path) 
     assert shown == sorted(shown, reverse=True)
 
 
+def test_a_clear_best_chunk_is_not_buried_by_a_weaker_document_with_two(tmp_path: Path) -> None:
+    """Document support is weighed on the dense scores. When a second ranking (here the year
+    asked for) is fused in, its share of a reciprocal rank used to be worth many places, and a
+    two-chunk document of middling match overtook the one chunk that answers."""
+    q = unit((HYDROGEN, 1.0))
+    title = "2025 policy"
+    chunks = [
+        chunk("best", "answer", "en", unit((HYDROGEN, 1.0), (NOISE, 0.3)), title=title),
+        chunk("b1", "pair", "en", unit((HYDROGEN, 1.0), (NOISE, 0.9)), title=title),
+        chunk("b2", "pair", "en", unit((HYDROGEN, 1.0), (NOISE, 0.95)), title=title),
+        *[
+            chunk(f"f{i}", f"f{i}", "en", unit((NOISE, 1.0), (TALENT, i / 5)), title=title)
+            for i in range(8)
+        ],
+    ]
+    index = FakeIndex(chunks)
+    vectors = VectorMatrix(tmp_path / "v", index)  # type: ignore[arg-type]
+    embedder = FakeEmbedder("fake-primary", {"hydrogen": q})
+    hits = search(index, vectors, embedder, "hydrogen in 2025", role="guest", k=3, mode="dense")  # type: ignore[arg-type]
+    assert hits[0].metadata["doc_id"] == "answer"
+
+
 # -- time-aware retrieval ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("question", "label"),
