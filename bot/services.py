@@ -79,6 +79,7 @@ class Services:
             UseEmbedder(self.settings.embed_threads),
             self.embedder.engine,
             self.settings.embed_batch_size,
+            seeds=shipped_rows,
         )
 
     @cached_property
