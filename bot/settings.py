@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     context_tokens: int = Field(1800, ge=200, le=100000, validation_alias="ZBRAIN_CONTEXT_TOKENS")
     reranker: Literal["none", "terms"] = Field("none", validation_alias="ZBRAIN_RERANKER")
     bm25_weight: float = Field(0.3, ge=0, le=10, validation_alias="ZBRAIN_BM25_WEIGHT")
+    # A second embedding view for cross-lingual ranking (retrieval/views.py): "use" is the
+    # bundled multilingual Universal Sentence Encoder; "none" ranks by the main embedder alone.
+    second_view: Literal["use", "none"] = Field("use", validation_alias="ZBRAIN_SECOND_VIEW")
     history_turns: int = Field(6, ge=0, le=100, validation_alias="ZBRAIN_HISTORY_TURNS")
     digest_cron: str = Field(DEFAULT_DIGEST_CRON, validation_alias="ZBRAIN_DIGEST_CRON")
     digest_timezone: str = Field("Asia/Shanghai", validation_alias="ZBRAIN_DIGEST_TIMEZONE")

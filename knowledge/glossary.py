@@ -43,6 +43,11 @@ class Entry:
         return tuple(v for names in self.names.values() for v in names)
 
 
+# Plural and case endings a longer Latin-script term may carry (Wasserstofftankstelle-n,
+# subvention-s); short ones must match exactly, or "it" would be in "its".
+_INFLECTION = "(?:e|s|es|n|en|er|ern)?"
+
+
 class _Matcher:
     """Finds which entries a text mentions. Latin-script variants must stand as whole words
     ("ai" is not in "said"); CJK, Hangul and Hebrew ones may carry particles and prefixes."""
@@ -61,16 +66,23 @@ class _Matcher:
         if latin:
             latin.sort(key=lambda item: -len(item[0]))
             self.by_variant = {key: i for key, i in latin}
-            alternatives = "|".join(re.escape(key) for key, _ in latin)
-            # Bounded by Latin letters and digits only, so "申请PCT专利" still names PCT.
-            self.pattern = re.compile(rf"(?<![0-9a-zà-ÿ])(?:{alternatives})(?![0-9a-zà-ÿ])")
+            alternatives = "|".join(
+                rf"(?P<v{n}>{re.escape(key)}){_INFLECTION if len(key) >= 5 else ''}"
+                for n, (key, _) in enumerate(latin)
+            )
+            self.groups = [key for key, _ in latin]
+            # Bounded by Latin letters and digits only, so "申请PCT专利" still names PCT. In a
+            # lookahead, so that a term inside a longer one is found too: "Förderung für
+            # Wasserstofftankstellen" names the subsidy and the station.
+            self.pattern = re.compile(rf"(?<![0-9a-zà-ÿ])(?=(?:{alternatives})(?![0-9a-zà-ÿ]))")
 
     def find(self, text: str) -> list[int]:
         key = normalize(text)
         found: dict[int, None] = {}
         if self.pattern is not None:
             for match in self.pattern.finditer(key):
-                found[self.by_variant[match.group(0)]] = None
+                variant = self.groups[int(str(match.lastgroup)[1:])]
+                found[self.by_variant[variant]] = None
         for variant, i in self.plain:
             if variant in key:
                 found[i] = None

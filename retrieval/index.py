@@ -102,6 +102,8 @@ class Hit:
     metadata: Mapping[str, Any]
     similarity: float = 0.0
     fused: float = 0.0  # reciprocal-rank-fusion score when several rankings were combined
+    # What the results are ordered by (fused, or the combined dense score): it falls with rank.
+    rank_score: float = 0.0
 
 
 def _register_with_chroma() -> None:
@@ -266,6 +268,15 @@ class ChromaIndex:
             vectors = page["embeddings"] if page["embeddings"] is not None else []
             for chunk_id, meta, vector in zip(page["ids"], page["metadatas"], vectors, strict=True):
                 yield chunk_id, meta or {}, np.asarray(vector, dtype=np.float64)
+
+    def iter_chunks(self) -> Iterator[tuple[str, dict[str, Any], str, np.ndarray]]:
+        """(id, metadata, text, vector) of every chunk."""
+        for page in self._pages(["metadatas", "documents", "embeddings"]):
+            vectors = page["embeddings"] if page["embeddings"] is not None else []
+            for chunk_id, meta, text, vector in zip(
+                page["ids"], page["metadatas"], page["documents"], vectors, strict=True
+            ):
+                yield chunk_id, meta or {}, text or "", np.asarray(vector, dtype=np.float64)
 
     def query(self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None) -> list[Hit]:
         if k <= 0:

@@ -5,6 +5,7 @@ reciprocal rank, then limited per document. The naive mode is one plain Chroma q
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Literal
@@ -15,8 +16,10 @@ from retrieval.embeddings import Embedder
 from retrieval.filters import SearchFilters, filter_conditions, search_where
 from retrieval.index import ChromaIndex, Hit
 from retrieval.lexical import LexicalIndex
+from retrieval.periods import asked_period
 from retrieval.rerank import Reranker
 from retrieval.vectors import DenseMatch, VectorMatrix
+from retrieval.views import query_covered
 
 Mode = Literal["hybrid", "dense", "bm25", "naive"]
 RRF_K = 60
@@ -28,6 +31,13 @@ BM25_WEIGHT = 0.3
 # an acronym such as PCT) is signal. Chosen on the shipped golden set, see BENCHMARKS.md.
 BM25_GATE = 0.7
 NODE_WEIGHT = 0.5  # checked on the tuning set (no change) and the golden set, see BENCHMARKS.md
+# A question naming a year or quarter ranks the candidates of documents covering it once more.
+PERIOD_WEIGHT = 1.0
+# A follow-up ranks the candidates of the documents the previous question retrieved once more.
+FOLLOW_UP_WEIGHT = 0.5
+# Document-level aggregation: a chunk is lifted by this share of its document's best other
+# chunk, so a document that answers in two places outranks one stray chunk.
+SECOND_CHUNK_SHARE = 0.25
 # BM25 runs beside the dense search: both spend their time in numpy/scipy, which release the
 # GIL, so on two cores the slower of the two sets the pace rather than their sum.
 _BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
@@ -60,10 +70,15 @@ def search(
     bm25_weight: float = BM25_WEIGHT,
     reranker: Reranker | None = None,
     glossary: Glossary | None = None,
+    second: Embedder | None = None,
+    query_language: str | None = None,
+    prefer_documents: Sequence[str] = (),
 ) -> list[Hit]:
     """The k chunks most relevant to the query that the role may see, best first, with at
     most `per_document` chunks of any one document (None: no limit) so that one long file
-    does not crowd out the second relevant one."""
+    does not crowd out the second relevant one. `second` is the second embedding view's
+    embedder (used when it covers the query's language); `prefer_documents` are doc ids a
+    follow-up question stays with (the previous question's documents)."""
     if not query.strip():
         raise ValueError("the query is empty")
     if k < 1:
@@ -92,18 +107,33 @@ def search(
         if lexical is not None and mode != "dense"
         else None
     )
-    dense = vectors.search(vector, fetch, allowed, centroids) if mode != "bm25" else []
-    rankings = [[m.chunk_id for m in dense]]
+    second_vector = (
+        second.embed_query(query)
+        if second is not None and mode != "bm25" and query_covered(query, query_language)
+        else None
+    )
+    dense = (
+        vectors.search(vector, fetch, allowed, centroids, second_vector) if mode != "bm25" else []
+    )
+    # Documents, not lone chunks, are ranked: on the dense scores, where a share of a z-score
+    # means the same for every question (on fused reciprocal ranks it outweighed many places).
+    supported = _with_document_support({m.chunk_id: m.rank for m in dense}, _documents(dense))
+    rankings = [sorted(supported, key=supported.__getitem__, reverse=True)]
     weights = [1.0]
     nodes = [e.id for e in glossary.mentioned(query, "nodes") if e.id] if glossary else []
-    if nodes and mode != "bm25" and NODE_WEIGHT and "node" not in allowed:
+    restricted: list[tuple[dict, float]] = []
+    if nodes and NODE_WEIGHT and "node" not in allowed:
         # A question that names a node ("the Cambridge node's Q4 report") is about that
         # node's documents; they get a ranking of their own in the fusion.
-        of_node = vectors.search(vector, fetch, {**allowed, "node": set(nodes)}, centroids)
+        restricted.append(({**allowed, "node": set(nodes)}, NODE_WEIGHT))
+    if prefer_documents and FOLLOW_UP_WEIGHT and "doc_id" not in allowed:
+        restricted.append(({**allowed, "doc_id": set(prefer_documents)}, FOLLOW_UP_WEIGHT))
+    for condition, weight in restricted if mode != "bm25" else []:
+        of_these = vectors.search(vector, fetch, condition, centroids, second_vector)
         dense_ids = {m.chunk_id for m in dense}
-        dense += [m for m in of_node if m.chunk_id not in dense_ids]
-        rankings.append([m.chunk_id for m in of_node])
-        weights.append(NODE_WEIGHT)
+        dense += [m for m in of_these if m.chunk_id not in dense_ids]
+        rankings.append([m.chunk_id for m in of_these])
+        weights.append(weight)
     lexical_hits = pending.result() if pending is not None else []
     if mode == "hybrid" and lexical_hits:
         strongest = lexical_hits[0][1]
@@ -115,24 +145,69 @@ def search(
         scored.update((m.chunk_id, m) for m in vectors.matches(missing, vector, centroids))
         rankings.append([cid for cid, _ in lexical_hits])
         weights.append(bm25_weight if dense else 1.0)
+    period = asked_period(query) if PERIOD_WEIGHT and mode != "naive" else None
+    if period is not None:
+        # "2019年第四季度", "im Jahr 2027": documents of that period are preferred.
+        candidates = rankings[0] + [cid for ranking in rankings[1:] for cid in ranking]
+        matching = vectors.in_period(list(dict.fromkeys(candidates)), period)
+        if matching:
+            rankings.append([cid for cid in dict.fromkeys(candidates) if cid in matching])
+            weights.append(PERIOD_WEIGHT)
     if len(rankings) > 1:
         fused = rrf(rankings, weights)
-        order = sorted((c for c in fused if c in scored), key=fused.__getitem__, reverse=True)
+        value = {c: s for c, s in fused.items() if c in scored}
     else:
-        order = [m.chunk_id for m in dense]
+        value = supported
+    order = sorted(value, key=value.__getitem__, reverse=True)
     if reranker is None:
         # Only the chunks that will be shown are read back from Chroma.
         order = _limit_per_document(order, scored, per_document)[:k]
-    hits = _hits(index, order, scored, fused)
+    hits = _hits(index, order, scored, fused, value)
     if reranker is not None:
         hits = reranker.rerank(query, hits)
         kept = set(_limit_per_document([h.chunk_id for h in hits], scored, per_document)[:k])
         hits = [h for h in hits if h.chunk_id in kept]
+        # The reranker's order is the ranking now; the shown score follows it.
+        hits = [replace(h, rank_score=1.0 - i / len(hits)) for i, h in enumerate(hits)]
     return hits
 
 
+def _documents(matches: Sequence[DenseMatch]) -> dict[str, tuple[str, str]]:
+    return {m.chunk_id: m.document for m in matches}
+
+
+def _with_document_support(
+    value: dict[str, float], documents: dict[str, tuple[str, str]]
+) -> dict[str, float]:
+    """Each chunk's value plus SECOND_CHUNK_SHARE of the best other chunk of its document
+    (among the candidates), so documents rather than lone chunks are ranked."""
+    if not SECOND_CHUNK_SHARE or len(value) < 2:
+        return value
+    finite = [v for v in value.values() if v != float("-inf")]
+    floor = min(finite) if finite else 0.0
+    best: dict[tuple[str, str], list[float]] = {}
+    for chunk_id, score in value.items():
+        top = best.setdefault(documents[chunk_id], [])
+        top.append(score)
+    for scores in best.values():
+        scores.sort(reverse=True)
+        del scores[2:]
+    supported = {}
+    for chunk_id, score in value.items():
+        top = best[documents[chunk_id]]
+        other = top[1] if len(top) > 1 and score == top[0] else top[0]
+        # Scores are shifted to start at 0 so a negative z-score never lowers a chunk.
+        support = other - floor if len(top) > 1 else 0.0
+        supported[chunk_id] = score + SECOND_CHUNK_SHARE * support
+    return supported
+
+
 def _hits(
-    index: ChromaIndex, order: list[str], scored: dict[str, DenseMatch], fused: dict[str, float]
+    index: ChromaIndex,
+    order: list[str],
+    scored: dict[str, DenseMatch],
+    fused: dict[str, float],
+    value: dict[str, float],
 ) -> list[Hit]:
     stored = {cid: (meta, text) for cid, meta, text in index.get_documents(order)}
     return [
@@ -143,6 +218,7 @@ def _hits(
             stored[cid][0],
             scored[cid].similarity,
             fused.get(cid, 0.0),
+            value.get(cid, 0.0),
         )
         for cid in order
         if cid in stored

