@@ -58,9 +58,11 @@ def regenerate(target: Path | None = None) -> list[tuple[Path, int]]:
                         )
                     )
                 }
-                path = shipped_path(model_id) if target is None else target / shipped_path(
-                    model_id
-                ).name
+                path = (
+                    shipped_path(model_id)
+                    if target is None
+                    else target / shipped_path(model_id).name
+                )
                 write(path, model_id, rows)
                 written.append((path, len(rows)))
         services.engine.dispose()
