@@ -160,3 +160,15 @@ def test_amounts_the_asker_s_way(language: str, expected: str) -> None:
         "1.234.567",
         "1 234 567",
     )
+
+
+def test_a_term_inside_a_longer_one_and_with_a_plural_ending_is_named() -> None:
+    def named(text: str) -> set[str]:
+        return {e.names["zh"][0] for e in GLOSSARY.mentioned(text)}
+
+    # The subsidy's German name holds the station's, in the plural.
+    assert {"加氢站建设补贴", "加氢站"} <= named("Förderung für Wasserstofftankstellen?")
+    assert "加氢站" in named("Wo gibt es Wasserstofftankstellen?")
+    # Short terms still stand as whole words only: "its" is not "IT", "said" holds no "AI".
+    assert not {e.id for e in GLOSSARY.mentioned("What does it say about its future?", "sectors")}
+    assert not GLOSSARY.mentioned("He said so.", "sectors")
