@@ -197,6 +197,11 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
     return Asked(frozenset(kinds), any_figure, tuple(things), tuple(terms))
 
 
+def places_named(question: str) -> list[str]:
+    """The places a question names (a city, a district, a country), home ones included."""
+    return _places(question)
+
+
 def _places(question: str) -> list[str]:
     found: list[str] = []
     if _HAN.search(question):

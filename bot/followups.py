@@ -9,6 +9,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from bot.asks import places_named
 from knowledge.glossary import Glossary
 from retrieval.periods import asked_period, strip_periods
 
@@ -26,6 +27,8 @@ _CONTINUES = re.compile(
     r")",
     re.IGNORECASE,
 )
+# Endings that ask "and what about …?" of the previous subject: 申报材料呢？, 신청 서류는요?
+_CONTINUES_AT_END = re.compile(r"(?:呢|[은는]요)\s*[？?]?\s*$")
 TOPICS_KEPT = 2000  # conversations whose last documents are remembered in memory
 
 
@@ -35,8 +38,10 @@ def is_follow_up(question: str, glossary: Glossary | None) -> bool:
     text = question.strip()
     if len(text) > FOLLOW_UP_CHARS:
         return False
-    if _CONTINUES.match(text):
+    if _CONTINUES.match(text) or _CONTINUES_AT_END.search(text):
         return True
+    if places_named(text):
+        return False  # "郑州明天的天气怎么样？" has a subject of its own
     if glossary is None:
         return True
     return not (

@@ -367,6 +367,17 @@ def test_a_chain_of_follow_ups_keeps_the_first_questions_topic(language: str) ->
         asked.append(question)
 
 
+def test_and_what_about_endings_continue_the_topic_even_naming_a_term() -> None:
+    glossary = cached_glossary()
+    earlier = ["研发用房租金怎么减免？"]
+    # 申报材料 is a glossary term, yet "…呢？" asks it of the previous subject.
+    standalone = topic_question("申报材料呢？", earlier, glossary)
+    assert standalone == "研发用房租金怎么减免？ 申报材料呢？"
+    assert is_follow_up("신청 서류는요?", glossary)
+    # A question naming a place has a subject of its own, park term or not.
+    assert topic_question("郑州明天的天气怎么样？", earlier, glossary) == "郑州明天的天气怎么样？"
+
+
 def test_a_new_topic_and_a_long_question_stand_alone() -> None:
     glossary = cached_glossary()
     earlier = ["Förderung für Wasserstofftankstellen?"]
