@@ -92,7 +92,22 @@ async def send_chunk(
             raise
         log.warning("Telegram refused the HTML of a message (%s); sending it plain", exc.message)
     pieces = split_plain(plain_from_html(chunk))
-    sent = []
+    return await _send_plain(
+        bot, chat_id, pieces, markup=markup, reply_to=reply_to, thread_id=thread_id
+    )
+
+
+async def _send_plain(
+    bot: Bot,
+    chat_id: int | str,
+    pieces: list[str],
+    *,
+    markup: object,
+    reply_to: int | None,
+    thread_id: int | None,
+) -> list[Message]:
+    """Plain-text pieces as new messages: the first replies, the last carries the buttons."""
+    sent: list[Message] = []
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
         sent.append(
@@ -140,21 +155,10 @@ async def edit_chunk(
         log.warning("Telegram refused the HTML of an edit (%s); showing it plain", exc.message)
     pieces = split_plain(plain_from_html(chunk))
     await edit(pieces[0], None, markup if len(pieces) == 1 else None)
-    sent = [message]
-    for index, piece in enumerate(pieces[1:], start=1):
-        last = index == len(pieces) - 1
-        sent.append(
-            await retrying(
-                lambda piece=piece, last=last: bot.send_message(
-                    message.chat_id,
-                    piece,
-                    reply_markup=markup if last else None,  # type: ignore[arg-type]
-                    message_thread_id=thread_id,
-                    link_preview_options=NO_PREVIEW,
-                )
-            )
-        )
-    return sent
+    rest = await _send_plain(
+        bot, message.chat_id, pieces[1:], markup=markup, reply_to=None, thread_id=thread_id
+    )
+    return [message, *rest]
 
 
 async def send_reply(
