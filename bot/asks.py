@@ -191,7 +191,7 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
             for e in (*terms, *glossary.mentioned(question, "nodes"))
             for v in e.variants()
         )
-    for place in _places(question):
+    for place in places_named(question):
         if normalize(place) not in known and place not in _NOT_PLACES:
             things.append(Thing(place, _place_variants(place)))
     return Asked(frozenset(kinds), any_figure, tuple(things), tuple(terms))
@@ -199,10 +199,6 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
 
 def places_named(question: str) -> list[str]:
     """The places a question names (a city, a district, a country), home ones included."""
-    return _places(question)
-
-
-def _places(question: str) -> list[str]:
     found: list[str] = []
     if _HAN.search(question):
         import jieba.posseg  # loaded on first use: it takes a moment
