@@ -50,14 +50,24 @@ class Text:
         return frozenset(s for _, s, _ in words), frozenset(e for _, _, e in words)
 
 
-def _pattern(phrase: str) -> str:
-    escaped = re.escape(phrase)
-    if _HANGUL.match(phrase):
+def _pattern(phrases: list[str]) -> str:
+    """One alternation per script, each bounded once: a bound repeated on every phrase made
+    compiling the lexicons a good part of every command's start-up."""
+    hangul = [re.escape(p) for p in phrases if _HANGUL.match(p)]
+    hebrew = [re.escape(p) for p in phrases if _HEBREW.match(p) and not _HANGUL.match(p)]
+    latin = [re.escape(p) for p in phrases if not _HANGUL.match(p) and not _HEBREW.match(p)]
+    parts = []
+    if latin:
+        parts.append(rf"(?<!{_LATIN_NEIGHBOUR})(?:{'|'.join(latin)})(?!{_LATIN_NEIGHBOUR})")
+    if hangul:
         tail = "|".join(re.escape(t) for t in sorted(_KOREAN_TAIL, key=len, reverse=True))
-        return rf"(?<![\uac00-\ud7af]){escaped}(?:{tail})?(?![\uac00-\ud7af])"
-    if _HEBREW.match(phrase):
-        return rf"(?<![\u05d0-\u05ea])[{_HEBREW_PREFIXES}]{{0,3}}{escaped}(?![\u05d0-\u05ea])"
-    return rf"(?<!{_LATIN_NEIGHBOUR}){escaped}(?!{_LATIN_NEIGHBOUR})"
+        parts.append(rf"(?<![\uac00-\ud7af])(?:{'|'.join(hangul)})(?:{tail})?(?![\uac00-\ud7af])")
+    if hebrew:
+        parts.append(
+            rf"(?<![\u05d0-\u05ea])[{_HEBREW_PREFIXES}]{{0,3}}(?:{'|'.join(hebrew)})"
+            r"(?![\u05d0-\u05ea])"
+        )
+    return "|".join(parts)
 
 
 class Lexicon:
@@ -68,7 +78,7 @@ class Lexicon:
         self.phrases = tuple(keys)
         self.han = [k for k in keys if _HAN.match(k)]
         others = [k for k in keys if not _HAN.match(k)]
-        self.pattern = re.compile("|".join(_pattern(k) for k in others)) if others else None
+        self.pattern = re.compile(_pattern(others)) if others else None
 
     def __or__(self, other: Lexicon) -> Lexicon:
         return Lexicon((*self.phrases, *other.phrases))
