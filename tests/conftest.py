@@ -149,6 +149,27 @@ def cli_env(tmp_path: Path, shared_cache_url: str) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def samples_cli_template(session_dir: Path, shared_cache_url: str) -> Path:
+    """A data dir whose samples a `zbrain` child loaded, as a user's first command does: the
+    tests that only need a loaded data dir work on a copy instead of loading them again."""
+    data = session_dir / "cli-template"
+    env = {"ZBRAIN_DATA_DIR": str(data), "ZBRAIN_EMBEDDING_CACHE_URL": shared_cache_url}
+    first = run_cli("leads", "list", env=env, timeout=1800)
+    assert first.returncode == 0, first.stderr
+    return data
+
+
+@pytest.fixture
+def samples_env(
+    tmp_path: Path, shared_cache_url: str, samples_cli_template: Path
+) -> dict[str, str]:
+    """Like `cli_env`, on a private copy of a data dir with the samples already loaded."""
+    target = tmp_path / "cli-data"
+    shutil.copytree(samples_cli_template, target)
+    return {"ZBRAIN_DATA_DIR": str(target), "ZBRAIN_EMBEDDING_CACHE_URL": shared_cache_url}
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database: ZBRAIN_TEST_POSTGRES_URL if set, else a private server started
     from the local binaries for this session; skipped when neither is available."""

@@ -8,8 +8,8 @@ import sys
 from tests.conftest import run_cli
 
 
-def test_ask_json(sample_services, cli_env) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("ask", "顶尖人才安家补贴多少钱？", "--as", "guest", "--json", env=cli_env)
+def test_ask_json(sample_services, samples_env) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("ask", "顶尖人才安家补贴多少钱？", "--as", "guest", "--json", env=samples_env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"answer", "language", "mode", "abstained", "reply_id", "citations"}
@@ -21,25 +21,25 @@ def test_ask_json(sample_services, cli_env) -> None:  # type: ignore[no-untyped-
     assert all(c["url"] is None for c in data["citations"])
     assert "/" not in data["answer"].split("\n")[0]
     # The terminal's exchanges are recorded like any platform's.
-    audit = run_cli("audit", "--json", env=cli_env)
+    audit = run_cli("audit", "--json", env=samples_env)
     assert audit.returncode == 0, audit.stderr
     [recorded] = [e for e in json.loads(audit.stdout) if e["reply_id"] == data["reply_id"]]
     assert recorded["user"].startswith("cli:") and recorded["role"] == "guest"
     assert recorded["question"] == "顶尖人才安家补贴多少钱？" and recorded["doc_ids"]
 
 
-def test_ask_lang_option_overrides_detection_and_is_checked(sample_services, cli_env) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("ask", "顶尖人才安家补贴多少钱？", "--lang", "de", "--json", env=cli_env)
+def test_ask_lang_option_overrides_detection_and_is_checked(sample_services, samples_env) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("ask", "顶尖人才安家补贴多少钱？", "--lang", "de", "--json", env=samples_env)
     assert json.loads(result.stdout)["answer"].startswith("Auszüge aus der Wissensdatenbank")
-    bad = run_cli("ask", "x", "--lang", "xx", env=cli_env)
+    bad = run_cli("ask", "x", "--lang", "xx", env=samples_env)
     assert bad.returncode == 2 and "--lang 'xx' is not one of" in bad.stderr
 
 
-def test_chat_transcript_keeps_context(sample_services, cli_env) -> None:  # type: ignore[no-untyped-def]
+def test_chat_transcript_keeps_context(sample_services, samples_env) -> None:  # type: ignore[no-untyped-def]
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZBRAIN_", "DATABASE_URL"))}
-    env.update(cli_env)
+    env.update(samples_env)
     transcript = "研发用房租金怎么减免？\n申报材料呢？\n郑州明天的天气怎么样？\n/quit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", "--as", "guest"],

@@ -217,7 +217,7 @@ def test_chat_offer_hook_follows_who_asks(sample_services) -> None:  # type: ign
     assert asyncio.run(offer("L-0001", "manager", "en")).citations
 
 
-def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_offer_for_a_partner(sample_services, samples_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # The session's embedding cache holds the embeddings of every sample text (the sample
     # services filled it; their own database holds none); a copy of it as the child's cache
     # spares the fresh data dir embedding them all again.
@@ -230,7 +230,7 @@ def test_cli_offer_for_a_partner(sample_services, cli_env, tmp_path: Path) -> No
         source.close()
         target.close()
     env = {
-        **cli_env,
+        **samples_env,
         "ZBRAIN_EMBEDDING_CACHE_URL": f"sqlite:///{cache}",
         # The child imports the code under test even when another checkout is installed.
         "PYTHONPATH": str(REPO),

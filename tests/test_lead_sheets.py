@@ -179,7 +179,7 @@ def test_amounts_as_people_write_them(cell: object, expected: tuple[object, obje
 
 
 def test_cli_import_reports_rejected_rows_and_export_prints_csv(
-    tmp_path: Path, cli_env: dict[str, str]
+    tmp_path: Path, samples_env: dict[str, str]
 ) -> None:
     rows = [
         ["Company", "Node", "Stage"],
@@ -187,37 +187,37 @@ def test_cli_import_reports_rejected_rows_and_export_prints_csv(
         ["X", "Mars", "new"],
     ]
     sheet = write_csv_file(tmp_path / "new.csv", rows)
-    imported = run_cli("leads", "import", str(sheet), "--by", "tester", env=cli_env)
+    imported = run_cli("leads", "import", str(sheet), "--by", "tester", env=samples_env)
     assert imported.returncode == 0, imported.stderr
     assert "1 were created" in imported.stdout and "row 3, column Node:" in imported.stdout
     assert "node 'Mars'" in imported.stdout
-    exported = run_cli("leads", "export", env=cli_env)
+    exported = run_cli("leads", "export", env=samples_env)
     assert exported.returncode == 0, exported.stderr
     lines = list(csv.reader(io.StringIO(exported.stdout)))
     assert lines[0][:3] == ["id", "title", "company"]
     assert len(lines) == 1 + 31 + 1  # header, the 31 unrestricted sample leads, the new one
     assert "contact_email" not in lines[0]
-    listed = run_cli("leads", "list", "--node", "慕尼黑", "--json", env=cli_env)
+    listed = run_cli("leads", "list", "--node", "慕尼黑", "--json", env=samples_env)
     assert listed.returncode == 0, listed.stderr
     munich = json.loads(listed.stdout)
     assert "Alpine Robotics AG" in {lead["company"] for lead in munich}
     assert {lead["node"] for lead in munich} == {"munich"}
     assert all(lead["contact_email"] is None for lead in munich)  # staff see no contacts
     as_manager = json.loads(
-        run_cli("leads", "show", "L-0013", "--as", "manager", "--json", env=cli_env).stdout
+        run_cli("leads", "show", "L-0013", "--as", "manager", "--json", env=samples_env).stdout
     )
     assert as_manager["contact_email"] == "r.hale@example.co.uk"
     assert as_manager["history"][0]["field"] == "created"
-    partner = run_cli("leads", "show", "L-0013", "--as", "partner", env=cli_env)
+    partner = run_cli("leads", "show", "L-0013", "--as", "partner", env=samples_env)
     assert partner.returncode == 2 and "may not see lead L-0013" in partner.stderr
     # The partner who submitted it sees it, with the contact person they gave.
     submitter = as_manager["submitted_by"]
     own = run_cli(
-        "leads", "show", "L-0013", "--as", "partner", "--by", submitter, "--json", env=cli_env
+        "leads", "show", "L-0013", "--as", "partner", "--by", submitter, "--json", env=samples_env
     )
     assert own.returncode == 0, own.stderr
     assert json.loads(own.stdout)["contact_email"] == "r.hale@example.co.uk"
-    guest = run_cli("leads", "list", "--as", "guest", "--json", env=cli_env)
+    guest = run_cli("leads", "list", "--as", "guest", "--json", env=samples_env)
     assert guest.returncode == 0 and json.loads(guest.stdout) == []
-    missing = run_cli("leads", "import", str(tmp_path / "nope.csv"), env=cli_env)
+    missing = run_cli("leads", "import", str(tmp_path / "nope.csv"), env=samples_env)
     assert missing.returncode != 0 and "no such file" in missing.stderr

@@ -322,7 +322,7 @@ def test_staff_in_chat_never_see_restricted_leads_and_guests_see_nothing(
 
 # ---------------------------------------------------------------- command line
 def test_cli_summary_figures_match_the_sample_leads(
-    cli_env: dict[str, str], tmp_path: Path
+    samples_env: dict[str, str], tmp_path: Path
 ) -> None:
     chart = tmp_path / "summary.png"
     manager = run_cli(
@@ -335,14 +335,14 @@ def test_cli_summary_figures_match_the_sample_leads(
         "2019-10-01",
         "--chart",
         str(chart),
-        env=cli_env,
+        env=samples_env,
         # The fresh data dir loads the samples first: quick once an earlier CLI test has
         # filled the session's embedding cache, minutes on a busy machine when run alone.
         timeout=900,
     )
     assert manager.returncode == 0, manager.stderr
     # The records the command summarised, read back with the plain store API.
-    settings = load_settings(ZBRAIN_DATA_DIR=cli_env["ZBRAIN_DATA_DIR"])
+    settings = load_settings(ZBRAIN_DATA_DIR=samples_env["ZBRAIN_DATA_DIR"])
     store = LeadStore(make_engine(settings.resolved_database_url))
     today = dt.date.today()
     got = json.loads(manager.stdout)
@@ -366,7 +366,7 @@ def test_cli_summary_figures_match_the_sample_leads(
         "quarter",
         "--lang",
         "de",
-        env=cli_env,
+        env=samples_env,
     )
     assert staff.returncode == 0, staff.stderr
     got = json.loads(staff.stdout)
@@ -377,7 +377,7 @@ def test_cli_summary_figures_match_the_sample_leads(
     assert {k: got[k] for k in want} == want and got["total"] > 0
     assert got["narrative"].startswith(f"Passende Leads: {got['total']}.")
 
-    shown = run_cli("leads", "summary", "--lang", "zh", "--stage", "洽谈中", env=cli_env)
+    shown = run_cli("leads", "summary", "--lang", "zh", "--stage", "洽谈中", env=samples_env)
     assert shown.returncode == 0, shown.stderr
     assert "符合条件的线索" in shown.stdout and "按阶段" in shown.stdout
     companies = [lead.company for lead in store.list()]
