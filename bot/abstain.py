@@ -27,10 +27,11 @@ from knowledge.glossary import Glossary
 from retrieval.index import Hit
 from retrieval.terms import overlap
 
-# Refitted when the second view changed the ranking (issue 13), on the tuning set and the
-# answerable / out-of-scope lists of tests/benchmarks/bench_abstain.py: in each language the
-# best accuracy, at the current value where it ties, else mid-gap between two questions' scores.
-THRESHOLDS = {"zh": 0.042, "en": 0.029, "de": 0.006, "fr": 0.021, "ko": 0.023, "he": 0.016}
+# Refitted for score fusion (issue 13) on both tuning sets (knowledge/samples/tuning.yaml and
+# tests/tuning_corpus, whose documents were not written with the glossary) and the answerable /
+# out-of-scope lists of tests/benchmarks/bench_abstain.py: in each language the best accuracy,
+# at the current value where it ties, else mid-gap between two questions' scores.
+THRESHOLDS = {"zh": 0.010, "en": 0.029, "de": 0.006, "fr": 0.021, "ko": 0.028, "he": 0.017}
 DEFAULT_THRESHOLD = 0.040
 LEXICAL_RESCUE = 0.5
 GLOSSARY_BONUS = 0.02  # times the share of the question's glossary terms a passage contains
@@ -67,9 +68,17 @@ def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary 
         + h.text
         for h in hits
     ]
-    if not all(any(thing.found_in(text) for text in texts) for thing in wanted.things):
+    near = texts[:ASKED_PASSAGES]
+    if not all(
+        any(thing.found_in(text) for text in (near if thing.with_figure else texts))
+        for thing in wanted.things
+    ):
         return True
     kinds = set().union(*(figure_kinds(h.text) for h in top)) if top else set()
+    if "rate" in kinds:
+        # "How much is the rent / the subsidy" is answered by "50% of the market rent" or
+        # "30% of the purchase price" as well as by a sum.
+        kinds.add("amount")
     if wanted.figures and not kinds & wanted.figures:
         return True
     return wanted.any_figure and not kinds

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from knowledge.figures import FigureKind
 from knowledge.glossary import Entry, Glossary, normalize
+from retrieval.periods import asked_period
 
 _AMOUNT_ASKED = re.compile(
     r"多少钱|多少万|金额|额度|补贴多少|奖励多少|资助多少|多高|how much|what amount|how large|"
@@ -50,14 +51,15 @@ _CATEGORY = re.compile(
     r"[\"'“]?([A-H])(?![A-Za-z])|(?<![A-Za-z])([A-H])\s?(?:类|級|级|급|(?i:-?class|-?klasse)\b)",
 )
 # A place the glossary does not know: a Chinese place name (jieba tags them "ns"), a
-# capitalised Latin name before a zone or an administrative word or after "in", and a Korean
+# capitalised Latin name before a zone or an administrative word or after "in" (not German
+# "im": every German noun is capitalised, "im Talentapartment" names no place), and a Korean
 # name before 하이테크존/고신구.
 _LATIN_PLACE = re.compile(
     r"(?:\b(?:in|im|at|à|de|du|aus|from)\s+(?:der\s+|the\s+|la\s+)?)?"
     r"\b([A-Z][a-zà-ÿ]+(?:\s[A-Z][a-zà-ÿ]+)?)(?:'s)?\s+(?i:district|high-tech zone|hi-tech zone|"
     r"free trade port|free trade zone|province|city|valley|new area|hightech-zone|bezirk|"
     r"provinz|freihandelshafen|district|province|zone high-tech)\b"
-    r"|\b(?:in|im|à)\s+([A-Z][a-zà-ÿ]{3,})\b(?=\s*[?？.!,]|$)"
+    r"|\b(?:in|à)\s+([A-Z][a-zà-ÿ]{3,})\b(?=\s*[?？.!,]|$)"
     r"|\b(?:zone high-tech|zone de haute technologie|parc high-tech|Hightech-Zone)\s+(?:de\s+)?"
     r"([A-Z][a-zà-ÿ]+)",
 )
@@ -106,6 +108,9 @@ class Thing:
 
     label: str  # as the question writes it
     variants: tuple[str, ...]  # every spelling that counts, normalized
+    # A period must be stated where the figure is (the top passages): any retrieved passage
+    # naming 2019 says nothing about a 2019 figure in another document.
+    with_figure: bool = False
 
     def found_in(self, text: str) -> bool:
         key = normalize(text)
@@ -156,6 +161,29 @@ def _category_variants(letter: str) -> tuple[str, ...]:
     )
 
 
+_ORDINALS = {
+    1: ("first", "ersten", "erstes", "premier", "一", "ראשון"),
+    2: ("second", "zweiten", "zweites", "deuxième", "二", "שני"),
+    3: ("third", "dritten", "drittes", "troisième", "三", "שלישי"),
+    4: ("fourth", "vierten", "viertes", "quatrième", "四", "רביעי"),
+}
+
+
+def _quarter_variants(year: int, number: int) -> tuple[str, ...]:
+    """A quarter as the six languages write it (normalized: no spaces, folded case)."""
+    en, de, de2, fr, zh, he = _ORDINALS[number]
+    n = str(number)
+    return tuple(
+        normalize(v)
+        for v in (
+            f"q{n}", f"{year}q{n}", f"{year}-q{n}", f"{en}quarter", f"{n}.quartal",
+            f"{de}quartal", f"{de2}quartal", f"{n}etrimestre", f"{n}èmetrimestre",
+            f"{n}ertrimestre", f"{fr}trimestre", f"第{zh}季度", f"{zh}季度", f"第{n}季度",
+            f"{n}季度", f"{n}분기", f"רבעון{he}", f"רבעוןה{he}", f"הרבעוןה{he}",
+        )
+    )  # fmt: skip
+
+
 def asked(question: str, glossary: Glossary | None = None) -> Asked:
     """What the question asks for and what it names."""
     return _asked(question, glossary)
@@ -176,7 +204,10 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
 
     things: list[Thing] = []
     for year in dict.fromkeys(_YEAR.findall(question)):
-        things.append(Thing(year, (year,)))
+        things.append(Thing(year, (year,), with_figure=True))
+    period = asked_period(question)
+    if period is not None and period.quarter is not None:
+        things.append(Thing(period.label, _quarter_variants(*period.quarter), with_figure=True))
     for match in _CATEGORY.finditer(question):
         letter = (match.group(1) or match.group(2)).upper()
         things.append(Thing(f"category {letter}", _category_variants(letter)))

@@ -43,6 +43,18 @@ class Period:
     def overlaps(self, other: Period) -> bool:
         return self.start <= other.end and other.start <= self.end
 
+    @property
+    def quarter(self) -> tuple[int, int] | None:
+        """(year, quarter number) when the period is one calendar quarter."""
+        year, first = divmod(self.start // 100, 100)
+        if (
+            first in (1, 4, 7, 10)
+            and self.start % 100 == 1
+            and self == quarter(year, first // 3 + 1)
+        ):
+            return year, first // 3 + 1
+        return None
+
 
 def _ymd(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day

@@ -155,11 +155,13 @@ class VectorMatrix(DerivedIndex[VectorState]):
         allowed: Mapping[str, Any],
         centroids: Mapping[str, np.ndarray] | None = None,
         second_query: np.ndarray | None = None,
+        include: Iterable[str] = (),
     ) -> list[DenseMatch]:
         """The k best allowed chunks by calibrated score, or with `second_query` (the question
         in the second view, None when that view does not cover its language) by both views'
-        combined score. `allowed` is the same condition map as the BM25 mask and must name the
-        visibility levels."""
+        combined score, then the allowed chunks of `include` not among them (found by another
+        retriever) on the same scale. `allowed` is the same condition map as the BM25 mask and
+        must name the visibility levels."""
         state = self.state()
         if "visibility" not in allowed:
             raise ValueError("dense search needs the role's visibility levels")
@@ -195,7 +197,14 @@ class VectorMatrix(DerivedIndex[VectorState]):
         take = min(k, candidates)
         top = np.argpartition(-rank, take - 1)[:take]
         top = top[np.argsort(-rank[top], kind="stable")]
-        return [self._match(state, int(row), similarity, score, rank) for row in top]
+        rows = [int(row) for row in top]
+        taken = set(rows)
+        for chunk_id in include:
+            row = state.row_of.get(chunk_id)
+            if row is not None and row < end and keep[row] and row not in taken:
+                taken.add(row)
+                rows.append(row)
+        return [self._match(state, row, similarity, score, rank) for row in rows]
 
     def matches(
         self,

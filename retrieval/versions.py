@@ -75,13 +75,16 @@ def in_language(
             return []
         return candidates if rank_of(candidates[0][1]) < rank_of(hit.metadata) else []
 
-    # Chunks that stay as they are may not be listed twice by a swap.
-    used = {h.chunk_id for h in hits if not swap_for(h)}
+    # A version's closest chunk takes the swapped chunk's place even when it is listed lower
+    # down (it is then dropped there): the English table row belongs where the Chinese one was.
+    used: set[str] = set()
     out: list[Hit] = []
     for hit in hits:
         candidates = swap_for(hit)
         if not candidates:
-            out.append(hit)
+            if hit.chunk_id not in used:
+                used.add(hit.chunk_id)
+                out.append(hit)
             continue
         own = state.vectors[state.row_of[hit.chunk_id]]
         free = [

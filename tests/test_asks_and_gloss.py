@@ -82,7 +82,7 @@ def test_amounts_are_read_in_every_language() -> None:
         ),
         ("洛阳高新区的研发用房租金减免标准是多少？", set(), ["洛阳"]),
         ("C급 인재로 인정받으면 정착 보조금을 얼마나 받을 수 있나요?", {"amount"}, ["category C"]),
-        ("慕尼黑节点2019年第四季度推送了多少条线索？", {"count"}, ["2019", "Munich"]),
+        ("慕尼黑节点2019年第四季度推送了多少条线索？", {"count"}, ["2019", "2019 Q4", "Munich"]),
         ("Quand la loi britannique entre-t-elle en vigueur ?", {"date"}, []),
         ("מה שיעור המס?", {"rate"}, []),
     ],
