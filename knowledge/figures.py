@@ -71,13 +71,17 @@ _SCALES = {
     "milliards": 1e9,
     "만": 1e4,
     "억": 1e8,
+    "천만": 1e7,
+    "백억": 1e10,
+    "천억": 1e11,
+    "조": 1e12,
     "מיליון": 1e6,
     "אלף": 1e3,
     "מיליארד": 1e9,
 }
 _SCALE = (
     r"(?:万|亿|千|thousand|million|millions|billion|bn|mio\.?|millionen|mrd\.?|milliarden|"
-    r"milliards?|만|억|מיליון|מיליארד|אלף)"
+    r"milliards?|천만|백억|천억|조|만|억|מיליון|מיליארד|אלף)"
 )
 _CUR_BEFORE = r"(?:rmb|cny|eur|usd|us\$|€|\$|£|gbp|₪|ils|人民币)"
 _CUR_AFTER = (
@@ -86,7 +90,9 @@ _CUR_AFTER = (
 )
 # "RMB 5 million", "€ 2.5 Mio.", "500万元", "5 millions de yuans", "500만 위안", "5 מיליון יואן".
 _AMOUNT = re.compile(
-    rf"(?P<cur1>{_CUR_BEFORE})\s?(?P<n1>{_NUM})\s?(?P<s1>{_SCALE})?(?![\w])"
+    # Korean writes trillions and the rest together: "10조 9천억 원" is 10.9 trillion won.
+    rf"(?P<tn>{_NUM})\s?조\s?(?P<n0>{_NUM})\s?(?P<s0>천억|백억|억)\s?(?P<cur0>원)"
+    rf"|(?P<cur1>{_CUR_BEFORE})\s?(?P<n1>{_NUM})\s?(?P<s1>{_SCALE})?(?![\w])"
     rf"|(?P<n2>{_NUM})\s?(?P<s2>{_SCALE})?\s?(?:de\s+|d')?(?P<cur2>{_CUR_AFTER})",
     re.IGNORECASE,
 )
@@ -159,13 +165,16 @@ def amounts(text: str) -> list[Amount]:
     """The amounts of money in the text with their values, in order."""
     found = []
     for match in _AMOUNT.finditer(text):
-        raw = match.group("n1") or match.group("n2")
-        scale = (match.group("s1") or match.group("s2") or "").lower()
-        currency = (match.group("cur1") or match.group("cur2") or "").lower()
+        raw = match.group("n0") or match.group("n1") or match.group("n2")
+        scale = (match.group("s0") or match.group("s1") or match.group("s2") or "").lower()
+        currency = (match.group("cur0") or match.group("cur1") or match.group("cur2") or "").lower()
         value = _number(raw)
         code = _CURRENCY_WORDS.get(currency)
         if value is None or code is None:
             continue
+        trillions = _number(match.group("tn")) if match.group("tn") else None
+        if trillions is not None:
+            value = trillions * _SCALES["조"] / _SCALES.get(scale, 1.0) + value
         found.append(
             Amount(
                 value * _SCALES.get(scale, 1.0),

@@ -33,6 +33,24 @@ LAUNCH_EN = Hit(
     0.1,
     {"title": "Zhengzhou High-tech Zone launches its system", "language": "en"},
 )
+VENTURE_2023 = Hit(
+    "v1",
+    "2023년 신규 벤처투자는 약 10조 9천억 원으로, 2022년보다 줄었다.",
+    0.1,
+    {"title": "2023년 벤처투자 동향", "language": "ko"},
+)
+EQUIPMENT_ZH = Hit(
+    "e1",
+    "设备购置补贴：按生产性设备购置额的10%给予补贴。",
+    0.1,
+    {"title": "郑州高新区设备购置补贴办法", "language": "zh"},
+)
+LAUNCH_2019 = Hit(
+    "n2",
+    "The system was launched in 2019 with nodes in four countries.",
+    0.1,
+    {"title": "Launch news", "language": "en"},
+)
 MUNICH_2026 = Hit(
     "m1",
     "2026年第三季度慕尼黑节点新推送线索4条。",
@@ -51,6 +69,7 @@ MUNICH_2026 = Hit(
         ("80% of the zone-retained share", {"rate"}),
         ("Im dritten Quartal wurden 12 Leads gemeldet.", {"date", "count"}),
         ("咨询电话：0371-67981425", set()),
+        ("2023년 신규 벤처투자는 약 10조 9천억 원이다.", {"amount", "date"}),
         ("郑高人才〔2025〕3号", set()),
     ],
 )
@@ -65,6 +84,7 @@ def test_amounts_are_read_in_every_language() -> None:
         for a in amounts(t)
     ]
     assert values == [(5_000_000, "CNY")] * 5
+    assert [(a.value, a.currency) for a in amounts("약 10조 9천억 원")] == [(10.9e12, "KRW")]
     assert [(a.value, a.currency) for a in amounts("2.000.000 € und 300,000 USD")] == [
         (2_000_000, "EUR"),
         (300_000, "USD"),
@@ -84,6 +104,9 @@ def test_amounts_are_read_in_every_language() -> None:
         ("C급 인재로 인정받으면 정착 보조금을 얼마나 받을 수 있나요?", {"amount"}, ["category C"]),
         ("慕尼黑节点2019年第四季度推送了多少条线索？", {"count"}, ["2019", "2019 Q4", "Munich"]),
         ("Quand la loi britannique entre-t-elle en vigueur ?", {"date"}, []),
+        # German capitalises every noun: "im Talentapartment," names no place.
+        ("Wie viel Miete zahle ich im Talentapartment, und wie lange?", {"amount"}, []),
+        ("2023년 3분기 벤처투자는 얼마였나요?", {"amount"}, ["2023", "2023 Q3"]),
         ("מה שיעור המס?", {"rate"}, []),
     ],
 )
@@ -108,6 +131,18 @@ def test_what_a_question_asks(question: str, figures: set[str], things: list[str
         ("洛阳高新区的研发用房租金减免标准是多少？", [LAB_RENT_ZH], True),
         ("慕尼黑节点2019年第四季度推送了多少条线索？", [MUNICH_2026], True),
         ("What is the home-settlement subsidy for talent in Wuhan City?", [TALENT_ZH], True),
+        # a quarter must be named where the figure is; a year's total does not answer it
+        ("2023년 벤처투자는 얼마였나요?", [VENTURE_2023], False),
+        ("2023년 3분기 벤처투자는 얼마였나요?", [VENTURE_2023], True),
+        # a year must stand in one of the top passages, not in any retrieved one
+        ("How much venture capital was invested in 2019?", [VENTURE_2023, LAUNCH_2019], False),
+        (
+            "How much venture capital was invested in 2019?",
+            [VENTURE_2023, TALENT_ZH, LAB_RENT_ZH, LAUNCH_2019],
+            True,
+        ),
+        # a share of the cost answers "how much"
+        ("Wie hoch ist der Zuschuss für Geräte?", [EQUIPMENT_ZH], False),
     ],
 )
 def test_near_misses_are_declined_and_answerable_ones_not(
