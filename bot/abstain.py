@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.asks import asked
-from knowledge.figures import figure_kinds
+from bot.asks import answering_kinds, asked
 from knowledge.glossary import Glossary
 from retrieval.index import Hit
 from retrieval.terms import overlap
@@ -74,11 +73,7 @@ def misses_what_is_asked(question: str, hits: Sequence[Hit], glossary: Glossary 
         for thing in wanted.things
     ):
         return True
-    kinds = set().union(*(figure_kinds(h.text) for h in top)) if top else set()
-    if "rate" in kinds:
-        # "How much is the rent / the subsidy" is answered by "50% of the market rent" or
-        # "30% of the purchase price" as well as by a sum.
-        kinds.add("amount")
+    kinds = set().union(*(answering_kinds(h.text) for h in top)) if top else set()
     if wanted.figures and not kinds & wanted.figures:
         return True
     return wanted.any_figure and not kinds

@@ -18,6 +18,7 @@ from bot.citations import Passage, finalize, select_passages, sources_block
 from bot.conversations import ConversationStore, Turn
 from bot.divisions import Division, closest_division
 from bot.extractive import compose
+from bot.figure_ranking import favour_figures
 from bot.followups import TopicMemory, is_follow_up, topic_question
 from bot.llm import LLMClient, LLMUnavailable
 from bot.messages import Citation, IncomingMessage, PartialText, Reply, ReplyUpdate
@@ -235,18 +236,22 @@ class AnswerService:
 
         def run() -> Retrieval:
             filters = SearchFilters(include_expired=asks_about_history(question))
+            glossary = self.services.glossary
             lists = [
-                self.services.search(
+                favour_figures(
                     q,
-                    role=role,
-                    k=self.retrieve_k,
-                    filters=filters,
-                    query_language=lang,
-                    prefer_documents=prefer,
+                    self.services.search(
+                        q,
+                        role=role,
+                        k=self.retrieve_k,
+                        filters=filters,
+                        query_language=lang,
+                        prefer_documents=prefer,
+                    ),
+                    glossary,
                 )
                 for lang, q in queries
             ]
-            glossary = self.services.glossary
             not_stated = any(lists) and all(
                 misses_what_is_asked(q, hits, glossary)
                 for (_, q), hits in zip(queries, lists, strict=True)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from knowledge.figures import FigureKind
+from knowledge.figures import FigureKind, figure_kinds
 from knowledge.glossary import Entry, Glossary, normalize
 from retrieval.periods import asked_period
 
@@ -226,6 +226,14 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
         if normalize(place) not in known and place not in _NOT_PLACES:
             things.append(Thing(place, _place_variants(place)))
     return Asked(frozenset(kinds), any_figure, tuple(things), tuple(terms))
+
+
+def answering_kinds(text: str) -> set[FigureKind]:
+    """The kinds of figure asked for that the text answers: those it states, and an amount
+    where it states a rate ("how much is the rent / the subsidy" is answered by "50% of the
+    market rent" or "30% of the purchase price" as well as by a sum)."""
+    kinds = figure_kinds(text)
+    return kinds | {"amount"} if "rate" in kinds else kinds
 
 
 def places_named(question: str) -> list[str]:

@@ -207,3 +207,29 @@ def test_a_term_inside_a_longer_one_and_with_a_plural_ending_is_named() -> None:
     # Short terms still stand as whole words only: "its" is not "IT", "said" holds no "AI".
     assert not {e.id for e in GLOSSARY.mentioned("What does it say about its future?", "sectors")}
     assert not GLOSSARY.mentioned("He said so.", "sectors")
+
+
+def test_a_passage_stating_the_figure_asked_for_comes_before_an_overview() -> None:
+    from dataclasses import replace
+
+    from bot.figure_ranking import favour_figures
+
+    overview = Hit(
+        "o1",
+        "The zone supports talent with housing and relocation subsidies.",
+        0.1,
+        {"title": "Investing in the zone", "language": "en"},
+        rank_score=3.0,
+    )
+    policy = replace(TALENT_ZH, rank_score=2.5)
+    question = "How much is the home-settlement subsidy for top talent?"
+    assert [h.chunk_id for h in favour_figures(question, [overview, policy], GLOSSARY)] == [
+        "t1",
+        "o1",
+    ]
+    # A clear lead stands, and a question asking for no figure keeps the order.
+    far_ahead = replace(overview, rank_score=4.0)
+    assert favour_figures(question, [far_ahead, policy], GLOSSARY)[0].chunk_id == "o1"
+    assert favour_figures("Tell me about talent support", [overview, policy], GLOSSARY)[0] == (
+        overview
+    )
