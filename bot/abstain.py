@@ -7,7 +7,8 @@ never refused on score alone, and the park terms it names (through the glossary,
 and English) that a passage contains add to the score: a German question about the
 "Referenzmiete" is supported by a Chinese passage on 参考租金, while a question that names
 no park term at all needs a higher score. Thresholds, bonus and penalty were
-chosen on knowledge/samples/tuning.yaml, not on the golden set (see BENCHMARKS.md);
+chosen on the tuning sets (knowledge/samples/tuning.yaml, tests/tuning_corpus), not on the
+golden set or tests/eval_corpus (see BENCHMARKS.md);
 `zbrain eval` measures them on any golden set.
 
 Before any score, a question that asks for a figure (an amount, a date, a count, a rate) or

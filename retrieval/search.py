@@ -1,6 +1,7 @@
 """Hybrid search: language-calibrated dense search (over the vector matrix copied from
-Chroma) and BM25 (bm25s), both filtered by role and metadata before scoring, fused by
-reciprocal rank, then limited per document. The naive mode is one plain Chroma query."""
+Chroma) and BM25 (bm25s), both filtered by role and metadata before scoring, fused by adding
+bonuses to the dense z-score (or, for comparison, by reciprocal rank), then limited per
+document. The naive mode is one plain Chroma query."""
 
 from __future__ import annotations
 
