@@ -31,8 +31,9 @@ _COUNT_ASKED = re.compile(
 )
 _DATE_ASKED = re.compile(
     r"什么时候|何时|哪天|哪一天|截止|日期|哪年|几月|哪一年|\bwhen\b|what date|deadline|until when|"
-    r"by when|which year|\bwann\b|bis wann|frist|datum|stichtag|\bquand\b|quelle date|"
-    r"jusqu'à quand|délai|date limite|언제|날짜|기한|마감|מתי|תאריך|עד מתי|מועד",
+    r"by when|which year|what year|\bwann\b|bis wann|frist|datum|stichtag|welche[ms]? jahr|"
+    r"\bquand\b|quelle date|quelle année|jusqu'à quand|délai|date limite|언제|날짜|기한|마감|"
+    r"몇\s?년도|몇\s?년에|어느 해|מתי|תאריך|עד מתי|מועד|באיזו שנה|באיזה שנה|מאיזו שנה",
     re.IGNORECASE,
 )
 _RATE_ASKED = re.compile(

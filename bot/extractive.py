@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot import i18n
-from bot.asks import Asked, asked
+from bot.asks import Asked, answering_kinds, asked
 from bot.citations import Passage
 from bot.gloss import gloss_line
-from knowledge.figures import figure_kinds
 from knowledge.glossary import Glossary, normalize
 from knowledge.sentences import passage_sentences
 from retrieval.embeddings import Embedder
@@ -84,7 +83,7 @@ def _fit(question: Asked, candidate: _Candidate, glossary: Glossary | None, bene
     """How much of what the question asks for the sentence holds."""
     score = 0.0
     sentence = candidate.text
-    kinds = figure_kinds(sentence)
+    kinds = answering_kinds(sentence)
     wanted = set(question.figures)
     if (wanted and kinds & wanted) or (question.any_figure and kinds - {"date"}):
         score += FIGURE_BONUS

@@ -107,6 +107,11 @@ def test_amounts_are_read_in_every_language() -> None:
         # German capitalises every noun: "im Talentapartment," names no place.
         ("Wie viel Miete zahle ich im Talentapartment, und wie lange?", {"amount"}, []),
         ("2023년 3분기 벤처투자는 얼마였나요?", {"amount"}, ["2023", "2023 Q3"]),
+        # "which year" in every language asks for a date
+        ("באיזו שנה נוסד המרכז?", {"date"}, []),
+        ("팁스 프로그램은 몇 년도에 시작됐어요?", {"date"}, []),
+        ("In welchem Jahr wurde der Fonds gegründet?", {"date"}, []),
+        ("En quelle année le campus a-t-il ouvert ?", {"date"}, []),
         ("מה שיעור המס?", {"rate"}, []),
     ],
 )
