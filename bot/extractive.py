@@ -27,6 +27,7 @@ from retrieval.embeddings import Embedder
 from retrieval.terms import overlap
 
 MAX_SENTENCES = 4
+LIST_ITEMS = 3  # quoted after a sentence that introduces a list
 _PASSAGES_CONSIDERED = 3
 _TERMINATED = re.compile(r"[。！？；.!?;:：]\**$")
 # Weights on top of the cosine similarity (about 0.75–0.90 for these models), fitted by hand
@@ -103,6 +104,24 @@ def _fit(question: Asked, candidate: _Candidate, glossary: Glossary | None, bene
     return score
 
 
+_INTRODUCES = re.compile(r"[:：]\**$")
+
+
+def _list_after(candidates: Sequence[_Candidate], i: int) -> list[int]:
+    """A sentence that introduces a list ("…主要包括：", "Conditions:") says nothing without the
+    items that follow it in its passage: those, up to LIST_ITEMS."""
+    if not _INTRODUCES.search(candidates[i].text):
+        return []
+    head = candidates[i]
+    following = {c.order: j for j, c in enumerate(candidates) if c.number == head.number}
+    items = []
+    for order in range(head.order + 1, head.order + 1 + LIST_ITEMS):
+        if order not in following:
+            break
+        items.append(following[order])
+    return items
+
+
 def compose(
     question: str,
     passages: Sequence[Passage],
@@ -166,10 +185,10 @@ def compose(
             for c in candidates
         ]
     )
-    chosen = sorted(
-        np.argsort(-scores)[:MAX_SENTENCES],
-        key=lambda i: (candidates[i].number, candidates[i].order),
-    )
+    chosen = set(int(i) for i in np.argsort(-scores)[:MAX_SENTENCES])
+    for i in list(chosen):
+        chosen.update(_list_after(candidates, i))
+    chosen = sorted(chosen, key=lambda i: (candidates[i].number, candidates[i].order))
     lines = []
     for i in chosen:
         candidate = candidates[i]

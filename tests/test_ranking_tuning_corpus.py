@@ -1,6 +1,7 @@
-"""Ranking on the second tuning corpus (documents not written with the glossary) beside the
-sample knowledge base: a document is not ranked first for being in the asker's language, and
-near misses about a quarter or a year no passage states are declined."""
+"""Ranking and answers on the second tuning corpus (documents not written with the glossary)
+beside the sample knowledge base: a document is not ranked first for being in the asker's
+language, near misses about a quarter or a year no passage states are declined, and a list is
+quoted with the sentence that introduces it."""
 
 from __future__ import annotations
 
@@ -91,3 +92,14 @@ def test_the_year_the_passage_states_is_answered(tuning_services: Services) -> N
     hits = tuning_services.search(question, role="guest", k=8, query_language="ko")
     assert str(hits[0].metadata["doc_id"]) == "tu-korea-venture-investment-2023"
     assert not misses_what_is_asked(question, hits, tuning_services.glossary)
+
+
+def test_a_sentence_introducing_a_list_is_quoted_with_its_items(
+    tuning_services: Services,
+) -> None:
+    from tests.test_answer_choice import _ask
+
+    reply = _ask(tuning_services, "合肥高新区有哪些做量子的企业？")
+    assert not reply.abstained and reply.citations[0].doc_id == "tu-hefei-hitech"
+    assert "主要包括：" in reply.text
+    assert "国盾量子" in reply.text and "本源量子" in reply.text
