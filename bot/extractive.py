@@ -185,10 +185,9 @@ def compose(
             for c in candidates
         ]
     )
-    chosen = set(int(i) for i in np.argsort(-scores)[:MAX_SENTENCES])
-    for i in list(chosen):
-        chosen.update(_list_after(candidates, i))
-    chosen = sorted(chosen, key=lambda i: (candidates[i].number, candidates[i].order))
+    best = [int(i) for i in np.argsort(-scores)[:MAX_SENTENCES]]
+    picked = set(best).union(*(_list_after(candidates, i) for i in best))
+    chosen = sorted(picked, key=lambda i: (candidates[i].number, candidates[i].order))
     lines = []
     for i in chosen:
         candidate = candidates[i]
