@@ -179,11 +179,16 @@ def search(
         scored.update((m.chunk_id, m) for m in vectors.matches(missing, vector, centroids))
     period = asked_period(query) if mode != "naive" else None
     in_period: set[str] = set()
+    candidates: list[str] = []
     if period is not None:
-        # "2019年第四季度", "im Jahr 2027": documents of that period are preferred.
-        candidates = rankings[0] + [cid for ranking in rankings[1:] for cid in ranking]
-        candidates += [cid for cid, _ in lexical_hits]
-        in_period = vectors.in_period(list(dict.fromkeys(candidates)), period)
+        # "2019年第四季度", "im Jahr 2027": documents of that period are preferred. Every
+        # candidate once, in the order the rankings give them (dense, restricted, BM25).
+        candidates = list(
+            dict.fromkeys(
+                [cid for ranking in rankings for cid in ranking] + [cid for cid, _ in lexical_hits]
+            )
+        )
+        in_period = vectors.in_period(candidates, period)
     fused: dict[str, float] = {}
     if FUSION == "score" and dense:
         value = _score_fusion(
@@ -194,8 +199,7 @@ def search(
             rankings.append([cid for cid, _ in lexical_hits])
             weights.append(bm25_weight if dense else 1.0)
         if in_period and PERIOD_WEIGHT:
-            candidates = rankings[0] + [cid for ranking in rankings[1:] for cid in ranking]
-            rankings.append([cid for cid in dict.fromkeys(candidates) if cid in in_period])
+            rankings.append([cid for cid in candidates if cid in in_period])
             weights.append(PERIOD_WEIGHT)
         if len(rankings) > 1:
             fused = rrf(rankings, weights)
