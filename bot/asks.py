@@ -74,6 +74,16 @@ _NOT_PLACES = {
     "Zhengzhou", "Henan", "China", "Chine", "Zhengzhous",
 }  # fmt: skip
 
+# A word a question writes in another script than its own (a Latin "Emergence" in a Hebrew
+# question, a Korean 딥테크 in a Chinese one) is a name the asker copied as it is written: a
+# supporting passage must write it too (or the glossary must know it).
+_SCRIPTS = {
+    "latin": re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9'&-]{2,}"),
+    "han": re.compile(r"[\u4e00-\u9fff]{2,}"),
+    "hangul": re.compile(r"[가-힣]{2,}"),
+    "hebrew": re.compile(r"[\u0590-\u05ff]{2,}"),
+}
+
 
 # The partner countries by every name and adjective the six languages give them, so that a
 # German question about "Deutschland" is answered by an English passage on "German" firms.
@@ -226,6 +236,12 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
     for place in places_named(question):
         if normalize(place) not in known and place not in _NOT_PLACES:
             things.append(Thing(place, _place_variants(place)))
+    named = {normalize(t.label) for t in things}
+    for word in foreign_words(question):
+        folded = normalize(word)
+        if folded not in known and folded not in named and word not in _NOT_PLACES:
+            named.add(folded)
+            things.append(Thing(word, _place_variants(word)))
     return Asked(frozenset(kinds), any_figure, tuple(things), tuple(terms))
 
 
@@ -235,6 +251,26 @@ def answering_kinds(text: str) -> set[FigureKind]:
     market rent" or "30% of the purchase price" as well as by a sum)."""
     kinds = figure_kinds(text)
     return kinds | {"amount"} if "rate" in kinds else kinds
+
+
+def foreign_words(question: str) -> list[str]:
+    """The words of a question in a script other than its own. Latin names are copied into
+    questions far more than the reverse, and a Chinese character carries about two Latin
+    letters' worth, so a question is taken as Latin-script only when its Latin letters
+    outnumber twice the others (a Hebrew question naming "Bourse French Tech Emergence" holds
+    more Latin letters than Hebrew ones)."""
+    counts = {name: sum(len(w) for w in p.findall(question)) for name, p in _SCRIPTS.items()}
+    others = {
+        name: n * (2 if name == "han" else 1) for name, n in counts.items() if name != "latin"
+    }
+    top = max(others, key=others.__getitem__)
+    own = "latin" if counts["latin"] > 2 * others[top] else top
+    return [
+        word
+        for name, pattern in _SCRIPTS.items()
+        if name != own
+        for word in pattern.findall(question)
+    ]
 
 
 def places_named(question: str) -> list[str]:

@@ -110,3 +110,39 @@ def test_answerable_questions_are_answered_with_the_figure(
     reply = _ask(sample_services, question)
     assert not reply.abstained
     assert any(fact in reply.text for fact in facts), reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "How large is Research Triangle Park and how many companies are located there?",
+            ["How large is Research Triangle Park", "and how many companies are located there?"],
+        ),
+        (
+            "巴黎-萨克雷大学是哪一年开始运行的？萨克雷位于哪个方向？",
+            ["巴黎-萨克雷大学是哪一年开始运行的？", "萨克雷位于哪个方向？"],
+        ),
+        (
+            "Wie hoch ist der Zuschuss, und bis zu welcher Höhe sind Beteiligungen möglich?",
+            ["Wie hoch ist der Zuschuss", "und bis zu welcher Höhe sind Beteiligungen möglich?"],
+        ),
+        (
+            "설립된 지 몇 년 미만이어야 하고, 직원 수 제한은 어떻게 되나요?",
+            ["설립된 지 몇 년 미만이어야 하고", "직원 수 제한은 어떻게 되나요?"],
+        ),
+        (
+            "מי הקים את Station F, ובאיזו שנה הוא נפתח?",
+            ["מי הקים את Station F", "ובאיזו שנה הוא נפתח?"],
+        ),
+        # one question: "and" inside it opens no second one
+        (
+            "What support is there for research and development?",
+            ["What support is there for research and development?"],
+        ),
+    ],
+)
+def test_a_question_is_split_where_it_asks_a_second_thing(question: str, parts: list[str]) -> None:
+    from bot.extractive import question_parts
+
+    assert question_parts(question) == parts

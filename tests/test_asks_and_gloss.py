@@ -113,6 +113,15 @@ def test_amounts_are_read_in_every_language() -> None:
         ("In welchem Jahr wurde der Fonds gegründet?", {"date"}, []),
         ("En quelle année le campus a-t-il ouvert ?", {"date"}, []),
         ("מה שיעור המס?", {"rate"}, []),
+        # a name copied from another script must be written by a passage; the glossary's
+        # terms (PCT) are checked in any language instead
+        (
+            "מה הסכום המקסימלי של Bourse French Tech Emergence?",
+            {"amount"},
+            ["Bourse", "French", "Tech", "Emergence"],
+        ),
+        ("韩国TIPS的深科技（딥테크）专项最多能拿多少钱？", {"amount"}, ["TIPS", "딥테크"]),
+        ("מה המענק על פטנט במסלול PCT?", set(), []),
     ],
 )
 def test_what_a_question_asks(question: str, figures: set[str], things: list[str]) -> None:
@@ -146,6 +155,9 @@ def test_what_a_question_asks(question: str, figures: set[str], things: list[str
             [VENTURE_2023, TALENT_ZH, LAB_RENT_ZH, LAUNCH_2019],
             True,
         ),
+        # a Latin name in a Hebrew question, written by the passage or not
+        ("כמה חממות טכנולוגיות יש ב-Munich?", [MUNICH_2026], False),
+        ("כמה לידים דחף Fenbridge ב-2026?", [MUNICH_2026], True),
         # a share of the cost answers "how much"
         ("Wie hoch ist der Zuschuss für Geräte?", [EQUIPMENT_ZH], False),
     ],

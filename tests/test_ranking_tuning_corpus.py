@@ -103,3 +103,46 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items(
     assert not reply.abstained and reply.citations[0].doc_id == "tu-hefei-hitech"
     assert "主要包括：" in reply.text
     assert "国盾量子" in reply.text and "本源量子" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        # The Bourse French Tech document covers the standard grant, not the Emergence one.
+        ("מה הסכום המקסימלי של Bourse French Tech Emergence לסטארט-אפים של דיפ-טק?", "he"),
+        # The TIPS document names no deep-tech track.
+        ("韩国TIPS的深科技（딥테크）专项最多能拿多少研发资金？", "zh"),
+    ],
+)
+def test_a_name_copied_from_another_script_that_no_passage_writes_is_not_answered(
+    tuning_services: Services, question: str, language: str
+) -> None:
+    from tests.test_answer_choice import _ask
+
+    reply = _ask(tuning_services, question)
+    assert reply.abstained, reply.text
+
+
+def test_a_name_copied_from_another_script_that_the_passage_writes_is_answered(
+    tuning_services: Services,
+) -> None:
+    from tests.test_answer_choice import _ask
+
+    reply = _ask(
+        tuning_services, "מי הקים את קמפוס הסטארט-אפים Station F בפריז, ובאיזו שנה הוא נפתח?"
+    )
+    assert not reply.abstained and reply.citations[0].doc_id == "tu-station-f"
+    assert "2017" in reply.text
+
+
+def test_each_part_of_a_two_part_question_gets_its_sentence(tuning_services: Services) -> None:
+    from tests.test_answer_choice import _ask
+
+    reply = _ask(
+        tuning_services,
+        "How large is Research Triangle Park and how many companies are located there?",
+    )
+    assert reply.citations[0].doc_id == "tu-research-triangle-park"
+    # the second part's count; the first part ("how large") is taken by the sentence calling
+    # RTP one of the largest parks, not by its 7,000 acres
+    assert "more than 300 companies" in reply.text
