@@ -25,22 +25,7 @@ def _retrieval_only(services) -> AnswerService:  # type: ignore[no-untyped-def]
     return service
 
 
-@pytest.mark.parametrize(
-    "language",
-    [
-        pytest.param(
-            lang,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the Hebrew first question already ranks the talent-housing policy "
-                "first: the second view does not cover Hebrew (issue 13 report)",
-            ),
-        )
-        if lang == "he"
-        else lang
-        for lang in sorted(CHAINS)
-    ],
-)
+@pytest.mark.parametrize("language", sorted(CHAINS))
 def test_follow_ups_stay_on_the_hydrogen_policy(sample_services, language: str) -> None:  # type: ignore[no-untyped-def]
     service = _retrieval_only(sample_services)
     conversation = uuid.uuid4().hex
