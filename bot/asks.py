@@ -42,6 +42,13 @@ _RATE_ASKED = re.compile(
     r"שיעור|אחוז",
     re.IGNORECASE,
 )
+# A size ("how large is the park", "quelle est la surface") is a number with a unit, which
+# figures.py reads as a count; "how big is the fund" may still be answered by an amount.
+_SIZE_ASKED = re.compile(
+    r"多大|面积|占地|how large|how big|what size|wie groß|welche fläche|fläche|quelle surface|"
+    r"quelle taille|superficie|surface|넓이|면적|규모|גודל|שטח",
+    re.IGNORECASE,
+)
 # Chinese "多少"/"几" alone and Korean "몇" ask for some figure without saying which.
 _NUMBER_ASKED = re.compile(r"多少|几|몇|כמה", re.IGNORECASE)
 
@@ -211,6 +218,8 @@ def _asked(question: str, glossary: Glossary | None) -> Asked:
         kinds.add("date")
     if _RATE_ASKED.search(question):
         kinds.add("rate")
+    if _SIZE_ASKED.search(question):
+        kinds.add("count")
     any_figure = not kinds and bool(_NUMBER_ASKED.search(question))
 
     things: list[Thing] = []

@@ -564,7 +564,9 @@ def evaluate(
         row(_en("cli.eval.by_lang", name=name), values)
     for name, values in full["by_type"].items():
         row(_en("cli.eval.by_type", name=name), values)
-    out.print(table)
+    # Fourteen columns: piped into a file or a CI log (80 columns by default) every figure
+    # would be cut to "0.…", so the table is laid out at full width there.
+    (out if out.is_terminal else Console(soft_wrap=True, width=max(out.width, 220))).print(table)
 
 
 @app.command()

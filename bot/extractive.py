@@ -30,8 +30,8 @@ MAX_SENTENCES = 4
 LIST_ITEMS = 3  # quoted after a sentence that introduces a list
 _PASSAGES_CONSIDERED = 3
 _TERMINATED = re.compile(r"[。！？；.!?;:：]\**$")
-# Weights on top of the cosine similarity (about 0.75–0.90 for these models), fitted by hand
-# on knowledge/samples/tuning.yaml.
+# Weights on top of the sentence's similarity to the question (standardised to the spread
+# SPREAD_REFERENCE below), fitted by hand on knowledge/samples/tuning.yaml.
 OVERLAP_WEIGHT = 0.1
 FIGURE_BONUS = 0.06  # holds the kind of figure asked for
 THING_BONUS = 0.04  # times the share of the named things it holds

@@ -122,6 +122,9 @@ def test_amounts_are_read_in_every_language() -> None:
         ),
         ("韩国TIPS的深科技（딥테크）专项最多能拿多少钱？", {"amount"}, ["TIPS", "딥테크"]),
         ("מה המענק על פטנט במסלול PCT?", set(), []),
+        # a size is answered by a number with its unit (read as a count), or by a sum
+        ("Quelle est la surface de Station F ?", {"count"}, []),
+        ("How big is the guidance fund?", {"amount", "count"}, []),
     ],
 )
 def test_what_a_question_asks(question: str, figures: set[str], things: list[str]) -> None:

@@ -79,8 +79,10 @@ def main() -> None:
                 started = time.perf_counter()
                 hits = search(
                     cold.index,
+                    cold.vectors,
                     cold.embedder,
                     question,
+                    mode="dense",
                     role="guest",
                     k=20,
                     per_document=1,
