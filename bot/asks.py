@@ -83,7 +83,8 @@ _NOT_PLACES = {
 
 # A word a question writes in another script than its own (a Latin "Emergence" in a Hebrew
 # question, a Korean 딥테크 in a Chinese one) is a name the asker copied as it is written: a
-# supporting passage must write it too (or the glossary must know it).
+# supporting passage must write it too (or the glossary must know it). Latin words need three
+# letters: an "AI" or an "IP" is too common to be a name.
 _SCRIPTS = {
     "latin": re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9'&-]{2,}"),
     "han": re.compile(r"[\u4e00-\u9fff]{2,}"),
