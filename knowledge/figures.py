@@ -172,12 +172,13 @@ def amounts(text: str) -> list[Amount]:
         code = _CURRENCY_WORDS.get(currency)
         if value is None or code is None:
             continue
+        total = value * _SCALES.get(scale, 1.0)
         trillions = _number(match.group("tn")) if match.group("tn") else None
         if trillions is not None:
-            value = trillions * _SCALES["조"] / _SCALES.get(scale, 1.0) + value
+            total += trillions * _SCALES["조"]
         found.append(
             Amount(
-                value * _SCALES.get(scale, 1.0),
+                total,
                 code,
                 match.group(0).strip(),
                 match.start(),
