@@ -12,6 +12,7 @@ import pytest
 from bot.abstain import misses_what_is_asked
 from bot.services import Services
 from tests.conftest import make_services
+from tests.test_answer_choice import _ask
 
 TUNING_DOCUMENTS = Path(__file__).parent / "tuning_corpus" / "documents"
 
@@ -97,8 +98,6 @@ def test_the_year_the_passage_states_is_answered(tuning_services: Services) -> N
 def test_a_sentence_introducing_a_list_is_quoted_with_its_items(
     tuning_services: Services,
 ) -> None:
-    from tests.test_answer_choice import _ask
-
     reply = _ask(tuning_services, "合肥高新区有哪些做量子的企业？")
     assert not reply.abstained and reply.citations[0].doc_id == "tu-hefei-hitech"
     assert "主要包括：" in reply.text
@@ -117,8 +116,6 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items(
 def test_a_name_copied_from_another_script_that_no_passage_writes_is_not_answered(
     tuning_services: Services, question: str, language: str
 ) -> None:
-    from tests.test_answer_choice import _ask
-
     reply = _ask(tuning_services, question)
     assert reply.abstained, reply.text
 
@@ -126,8 +123,6 @@ def test_a_name_copied_from_another_script_that_no_passage_writes_is_not_answere
 def test_a_name_copied_from_another_script_that_the_passage_writes_is_answered(
     tuning_services: Services,
 ) -> None:
-    from tests.test_answer_choice import _ask
-
     reply = _ask(
         tuning_services, "מי הקים את קמפוס הסטארט-אפים Station F בפריז, ובאיזו שנה הוא נפתח?"
     )
@@ -136,8 +131,6 @@ def test_a_name_copied_from_another_script_that_the_passage_writes_is_answered(
 
 
 def test_each_part_of_a_two_part_question_gets_its_sentence(tuning_services: Services) -> None:
-    from tests.test_answer_choice import _ask
-
     reply = _ask(
         tuning_services,
         "How large is Research Triangle Park and how many companies are located there?",
