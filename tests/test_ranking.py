@@ -19,7 +19,8 @@ from retrieval.index import Hit
 from retrieval.periods import asked_period, document_period
 from retrieval.search import search
 from retrieval.vectors import VectorMatrix
-from retrieval.views import combine, query_covered, zscore
+from retrieval import views
+from retrieval.views import combine, fit_projection, query_covered, zscore
 
 DIM = 8
 # Axes of the toy embedding space: topics, then a language component each view adds.
@@ -132,12 +133,72 @@ def test_second_view_lifts_what_it_sees_and_leaves_uncovered_rows_to_the_first()
     assert list(np.argsort(-alone)[:4]) == list(np.argsort(-np.where(keep, primary, -9))[:4])
 
 
-def test_hebrew_questions_skip_the_second_view() -> None:
+def test_hebrew_questions_are_not_read_by_the_second_view() -> None:
     assert not query_covered("מה גובה הסבסוד לתחנות מימן?")
     assert query_covered("Förderung für Wasserstofftankstellen?")
     assert query_covered("加氢站补贴多少？")
     assert not query_covered("anything", language="he")
     assert query_covered("anything", language="ko")
+
+
+# -- Hebrew in the second view: mapped from the first --------------------------------------------
+def test_the_map_from_the_first_view_to_the_second_carries_to_unseen_rows() -> None:
+    rng = np.random.default_rng(7)
+    hidden = rng.normal(size=(16, 12))
+    primary = rng.normal(size=(200, 16))
+    second = primary @ hidden
+    fitted = np.arange(200) < 150
+    projection = fit_projection(primary, second, fitted)
+    assert projection is not None
+    mapped = projection(primary[~fitted])
+    truth = second[~fitted] / np.linalg.norm(second[~fitted], axis=1, keepdims=True)
+    assert np.einsum("ij,ij->i", mapped, truth).min() > 0.95
+    # Too few pairs to fit a map: none is made.
+    assert fit_projection(primary, second, np.arange(200) < 5) is None
+
+
+def hebrew_corpus() -> tuple[list, FakeEmbedder]:
+    """English and Chinese chunks whose second view holds their topic without their language,
+    one Hebrew hydrogen chunk (whose second view, like USE's of Hebrew, is noise) and an
+    English talent chunk that the first view prefers for its language."""
+    rng = np.random.default_rng(3)
+    chunks = []
+    second: dict[str, np.ndarray] = {}
+    for i in range(24):
+        lang, axis = (("en", EN), ("zh", ZH))[i % 2]
+        # Hydrogen is never these chunks' main topic, only a part of it.
+        weights = rng.random(4) * (0.4, 1.0, 1.0, 1.0)
+        topics = [(t, float(w)) for t, w in zip((HYDROGEN, TALENT, RENT, NOISE), weights)]
+        cid = f"{lang}-{i:02d}"
+        chunks.append(chunk(cid, cid, lang, unit((axis, 0.6), *topics)))
+        second[f"text of {cid}"] = unit(*topics)
+    chunks.append(chunk("he-h2", "he-hydrogen", "he", unit((HE, 0.6), (HYDROGEN, 1.0))))
+    second["text of he-h2"] = unit((SPARE, 1.0))
+    chunks.append(chunk("en-talent", "en-talent", "en", unit((EN, 0.6), (TALENT, 1.0))))
+    second["text of en-talent"] = unit((TALENT, 1.0))
+    return chunks, FakeEmbedder("fake-second", second)
+
+
+def test_an_english_question_finds_the_hebrew_passage_through_the_mapped_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunks, second = hebrew_corpus()
+    question = unit((EN, 1.0), (HYDROGEN, 0.4))
+    in_second_view = unit((HYDROGEN, 1.0))
+    vectors = matrix(tmp_path / "mapped", chunks, second)
+    found = vectors.search(question, 3, PUBLIC, None, in_second_view)
+    assert found[0].chunk_id == "he-h2"
+    state = vectors.state()
+    assert state.second_covered is not None and state.second_covered.all()
+    # A Hebrew question gets its second-view vector the same way.
+    hebrew_question = vectors.second_query(unit((HE, 1.0), (HYDROGEN, 0.5)))
+    assert hebrew_question is not None and int(np.argmax(hebrew_question)) == HYDROGEN
+    # Without the map (too few chunks to fit it) the Hebrew passage has the first view alone,
+    # which prefers English.
+    monkeypatch.setattr(views, "PROJECTION_MIN_ROWS", 1000)
+    alone = matrix(tmp_path / "alone", chunks, second)
+    assert alone.search(question, 3, PUBLIC, None, in_second_view)[0].chunk_id != "he-h2"
+    assert alone.second_query(question) is None
 
 
 # -- language-bias correction on a language trap -----------------------------------------------
