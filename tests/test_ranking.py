@@ -15,11 +15,11 @@ from bot.answer import other_period_note
 from bot.citations import Passage
 from bot.followups import TopicMemory, is_follow_up, topic_question
 from knowledge.glossary import cached_glossary
+from retrieval import views
 from retrieval.index import Hit
 from retrieval.periods import asked_period, document_period
 from retrieval.search import search
 from retrieval.vectors import VectorMatrix
-from retrieval import views
 from retrieval.views import combine, fit_projection, query_covered, zscore
 
 DIM = 8
@@ -157,6 +157,17 @@ def test_the_map_from_the_first_view_to_the_second_carries_to_unseen_rows() -> N
     assert fit_projection(primary, second, np.arange(200) < 5) is None
 
 
+def test_a_large_index_fits_its_map_on_an_even_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    primary = rng.normal(size=(300, 16))
+    second = primary @ rng.normal(size=(16, 12))
+    monkeypatch.setattr(views, "PROJECTION_MAX_ROWS", 60)
+    sampled = fit_projection(primary, second, np.ones(300, dtype=bool))
+    assert sampled is not None
+    truth = second / np.linalg.norm(second, axis=1, keepdims=True)
+    assert np.einsum("ij,ij->i", sampled(primary), truth).min() > 0.95
+
+
 def hebrew_corpus() -> tuple[list, FakeEmbedder]:
     """English and Chinese chunks whose second view holds their topic without their language,
     one Hebrew hydrogen chunk (whose second view, like USE's of Hebrew, is noise) and an
@@ -168,7 +179,9 @@ def hebrew_corpus() -> tuple[list, FakeEmbedder]:
         lang, axis = (("en", EN), ("zh", ZH))[i % 2]
         # Hydrogen is never these chunks' main topic, only a part of it.
         weights = rng.random(4) * (0.4, 1.0, 1.0, 1.0)
-        topics = [(t, float(w)) for t, w in zip((HYDROGEN, TALENT, RENT, NOISE), weights)]
+        topics = [
+            (t, float(w)) for t, w in zip((HYDROGEN, TALENT, RENT, NOISE), weights, strict=True)
+        ]
         cid = f"{lang}-{i:02d}"
         chunks.append(chunk(cid, cid, lang, unit((axis, 0.6), *topics)))
         second[f"text of {cid}"] = unit(*topics)
