@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from knowledge.figures import FigureKind, figure_kinds
 from knowledge.glossary import Entry, Glossary, normalize
+from knowledge.romanize import hangul_latin
 from retrieval.periods import asked_period
 
 _AMOUNT_ASKED = re.compile(
@@ -72,6 +73,10 @@ _LATIN_PLACE = re.compile(
     r"([A-Z][a-zà-ÿ]+)",
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_HANGUL = re.compile(r"[가-힣]")
+# A word of a name long enough to be found by its romanization: shorter ones ("Gu", "Jung")
+# sit inside too many romanized Korean words.
+_LATIN_NAME = re.compile(r"[A-Za-z]{5,}")
 _ZH_PLACE_WORD = re.compile(r"^(?:高新|开发区|经开区|自贸|自由贸易|新区|光谷|市|省|县|区|州)")
 _KO_PLACE = re.compile(r"([가-힣]{2,5})\s?(?:하이테크존|고신구|첨단산업단지|특구|개발구)")
 # The park's own city, province and country (every document is about them) and words that
@@ -133,7 +138,16 @@ class Thing:
 
     def found_in(self, text: str) -> bool:
         key = normalize(text)
-        return any(_contains(key, v) for v in self.variants)
+        if any(_contains(key, v) for v in self.variants):
+            return True
+        # A Korean passage writes a Latin-lettered place in Hangul, as it is said: "Pangyo"
+        # is 판교. Any long word of the name will do ("Pangyo Techno" is 판교테크노밸리, whose
+        # loanword half does not romanize back to "techno").
+        names = _LATIN_NAME.findall(self.label)
+        if not names or not _HANGUL.search(text):
+            return False
+        spoken = hangul_latin(text)
+        return any(name.lower() in spoken for name in names)
 
 
 def _contains(key: str, variant: str) -> bool:

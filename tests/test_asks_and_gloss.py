@@ -11,6 +11,7 @@ from bot.asks import asked
 from bot.gloss import gloss_line
 from knowledge.figures import amounts, figure_kinds
 from knowledge.glossary import cached_glossary
+from knowledge.romanize import hangul_latin
 from retrieval.index import Hit
 
 GLOSSARY = cached_glossary()
@@ -50,6 +51,12 @@ LAUNCH_2019 = Hit(
     "The system was launched in 2019 with nodes in four countries.",
     0.1,
     {"title": "Launch news", "language": "en"},
+)
+PANGYO_KO = Hit(
+    "p1",
+    "판교테크노밸리는 경기도 성남시 분당구에 조성된 첨단 산업단지로, 2015년에 완공되었다.",
+    0.1,
+    {"title": "판교테크노밸리", "language": "ko"},
 )
 MUNICH_2026 = Hit(
     "m1",
@@ -161,6 +168,10 @@ def test_what_a_question_asks(question: str, figures: set[str], things: list[str
         # a Latin name in a Hebrew question, written by the passage or not
         ("כמה חממות טכנולוגיות יש ב-Munich?", [MUNICH_2026], False),
         ("כמה לידים דחף Fenbridge ב-2026?", [MUNICH_2026], True),
+        # a Latin place name in a Korean passage, written in Hangul as it is said
+        ("In welcher Stadt liegt das Pangyo Techno Valley?", [PANGYO_KO], False),
+        ("En quelle année Pangyo Techno Valley a-t-il été achevé ?", [PANGYO_KO], False),
+        ("In welchem Jahr wurde das Daedeok Innopolis Valley eröffnet?", [PANGYO_KO], True),
         # a share of the cost answers "how much"
         ("Wie hoch ist der Zuschuss für Geräte?", [EQUIPMENT_ZH], False),
     ],
@@ -169,6 +180,16 @@ def test_near_misses_are_declined_and_answerable_ones_not(
     question: str, hits: list[Hit], declined: bool
 ) -> None:
     assert misses_what_is_asked(question, hits, GLOSSARY) is declined
+
+
+def test_korean_is_romanized_as_place_names_are_written() -> None:
+    assert hangul_latin("판교테크노밸리") == "pangyotekeunobaelli"
+    assert [hangul_latin(w) for w in ("대덕", "성남시", "울릉도", "Seoul 서울")] == [
+        "daedeok",
+        "seongnamsi",
+        "ulleungdo",
+        "seoul seoul",
+    ]
 
 
 def test_a_question_that_asks_nothing_specific_is_left_to_the_scores() -> None:
